@@ -1,0 +1,72 @@
+"""The ``jaxrl`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _maze(args: argparse.Namespace) -> int:
+    """Print the lecture's value-iteration tables and the greedy policy."""
+    from jaxrl.envs import maze
+
+    iterations = tuple(sorted(set(args.iterations)))
+    tables, policy = maze.lecture_tables(iterations)
+    print("Get out of the maze: value iteration, V_{n+1}(s) = min_a [c(s) + 0.9 V_n(s')]")
+    print("(costs: green -1, red +1; X is the wall; V_0 = c)\n")
+    for n, values in tables.items():
+        print(f"Iteration {n}")
+        print(maze.format_table(values))
+        print()
+    print(f"Greedy policy after {iterations[-1]} iterations (G: exit, R: trap)")
+    print(maze.format_policy(policy))
+    return 0
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``jaxrl`` command."""
+    from jaxrl.envs.maze import LECTURE_ITERATIONS
+
+    parser = argparse.ArgumentParser(
+        prog="jaxrl", description="Reinforcement learning in pure JAX, after the lecture."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    maze = commands.add_parser("maze", help="value iteration on the lecture's 3x4 maze")
+    maze.add_argument(
+        "--iterations",
+        type=_non_negative_int,
+        nargs="+",
+        default=list(LECTURE_ITERATIONS),
+        metavar="N",
+        help="which iterations to print (default: the slides' 0 1 2 3 4 10 100 1000)",
+    )
+    maze.set_defaults(run=_maze)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jaxrl`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except (ValueError, KeyError) as error:
+        print(f"jaxrl: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

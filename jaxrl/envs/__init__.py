@@ -1,0 +1,1 @@
+"""Environments with the gymnax API, and exact tabular models of them."""
