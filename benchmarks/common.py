@@ -1,0 +1,104 @@
+"""Shared plumbing for the benchmark scripts: device name, timing, tables, JSON.
+
+Every benchmark script prints a table, writes JSON (``--out``, default
+``benchmarks/results/<name>.json``) naming the device, and has a ``--quick`` mode
+that runs in seconds (``tests/test_benchmarks.py`` runs each one that way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def parser(name: str, description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every benchmark shares."""
+    p = argparse.ArgumentParser(prog=f"benchmarks/{name}.py", description=description)
+    p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS_DIR / f"{name}.json",
+        help="where to write the JSON results (default: %(default)s)",
+    )
+    return p
+
+
+def device_info() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    device = jax.devices()[0]
+    return {
+        "backend": jax.default_backend(),
+        "device": getattr(device, "device_kind", str(device)),
+        "device_count": jax.device_count(),
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def block(tree: Any) -> Any:
+    """Wait for every array of a pytree."""
+    return jax.block_until_ready(tree)
+
+
+def timeit(fn: Callable[[], Any], *, repeats: int = 3, min_time: float = 0.0) -> float:
+    """Best wall time (seconds) of ``fn()`` over ``repeats`` calls (results blocked on).
+
+    With ``min_time``, each sample repeats ``fn`` until that much time has passed and
+    reports the time per call.
+    """
+    best = float("inf")
+    for _ in range(repeats):
+        calls = 0
+        start = time.perf_counter()
+        while True:
+            block(fn())
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                break
+        best = min(best, elapsed / calls)
+    return best
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table with right-aligned columns."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value)
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
+              for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in body]
+    return "\n".join(lines)
+
+
+def write_json(path: Path, name: str, results: dict[str, Any], quick: bool) -> None:
+    """Write the results with the device and date they were measured on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "benchmark": name,
+        "quick": quick,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "device": device_info(),
+        **results,
+    }
+    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    print(f"\nwrote {path}")
