@@ -175,31 +175,3 @@ def _check_probabilities(probs: np.ndarray) -> None:
             f"probabilities of (s={s}, a={a}) sum to {totals[s, a]:.6g}, not 1"
         )
 
-
-def random_mdp(
-    key: jax.Array,
-    num_states: int,
-    num_actions: int,
-    num_successors: int,
-    *,
-    dtype=jnp.float32,
-) -> TabularMDP:
-    """A random sparse MDP for tests and benchmarks.
-
-    Each (s, a) has ``num_successors`` successors drawn uniformly (with replacement),
-    probabilities drawn from a flat Dirichlet, and a reward uniform in [0, 1).
-    Jittable (``num_*`` are static) and vmappable over keys; it is valid by
-    construction, so it skips the host-side check of :meth:`TabularMDP.create`.
-    """
-    key_next, key_probs, key_rewards = jax.random.split(key, 3)
-    shape = (num_states, num_actions, num_successors)
-    next_states = jax.random.randint(key_next, shape, 0, num_states, dtype=jnp.int32)
-    weights = jax.random.exponential(key_probs, shape, dtype=dtype)
-    probs = weights / weights.sum(-1, keepdims=True)
-    rewards = jax.random.uniform(key_rewards, shape[:2], dtype=dtype)
-    return TabularMDP(
-        next_states=next_states,
-        probs=probs,
-        rewards=rewards,
-        terminal=jnp.zeros(num_states, dtype=bool),
-    )
