@@ -5,6 +5,7 @@ The package follows the lecture "Introduction to Deep Reinforcement Learning"
 Q-learning, Q-learning with a network, DQN and DDPG.
 """
 
+from jaxrl.envs.registry import make, registered_envs
 from jaxrl.tabular.mdp import TabularMDP
 from jaxrl.tabular.planning import (
     PlanningResult,
@@ -18,7 +19,9 @@ __version__ = "0.1.0"
 __all__ = [
     "PlanningResult",
     "TabularMDP",
+    "make",
     "policy_evaluation",
     "policy_iteration",
+    "registered_envs",
     "value_iteration",
 ]

@@ -15,11 +15,20 @@ Conventions that reproduce every table of the slides (``reference/course.md`` §
 * the slides start from ``V_0 = c``.
 
 The states are the 11 free cells in row-major order.
+
+:class:`Maze` is the same maze as a gymnax environment (reward ``-c(s)``), built from
+the tables of :func:`maze_mdp`, so that learners can run on it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import jax
+import jax.numpy as jnp
 import numpy as np
+from flax import struct
+from gymnax.environments import environment, spaces
 
 from jaxrl.tabular.mdp import TabularMDP
 
@@ -132,3 +141,211 @@ def lecture_tables(iterations=LECTURE_ITERATIONS):
     )
     history = np.asarray(result.history)
     return {n: history[n] for n in iterations}, np.asarray(result.policy)
+
+
+# --------------------------------------------------------------------------------------
+# The maze as a gymnax environment, so that learners can run on it.
+# --------------------------------------------------------------------------------------
+
+#: The state of the bottom-left cell, where episodes start by default.
+START_STATE = STATE_OF_CELL[(2, 0)]
+#: ``EnvParams.start_state`` value that draws the start uniformly over the states that do
+#: not end the episode (see :class:`EnvParams`).
+RANDOM_START = -1
+GREEN_STATE = STATE_OF_CELL[GREEN]
+RED_STATE = STATE_OF_CELL[RED]
+
+# Colours of the rendering (RGB).
+_WHITE = (255, 255, 255)
+_GRID = (170, 170, 170)
+_WALL = (60, 60, 60)
+_RED = (220, 60, 60)
+_GREEN = (60, 170, 80)
+_AGENT = (40, 90, 220)
+
+
+@struct.dataclass
+class EnvState(environment.EnvState):
+    """The agent's state index (0..10, row-major over the free cells) and the time step."""
+
+    position: jax.Array
+    time: int
+
+
+@struct.dataclass
+class EnvParams(environment.EnvParams):
+    """Episode settings of :class:`Maze` (all pytree leaves, so they can be vmapped).
+
+    Attributes:
+      start_state: the state every episode starts in (default the bottom-left cell
+        (2, 0)), or :data:`RANDOM_START` (-1) for a start drawn uniformly over the
+        states that do not end the episode (all 11, less the exit when
+        ``exit_terminates``; the red trap is included).
+      exit_terminates: whether the green exit ends the episode. The slides' tables keep
+        paying the exit's cost -1 forever (a continuing task); the environment is episodic
+        by default: the step taken *in* the exit pays its reward (+1, cost -1) and ends
+        the episode. Entering the exit pays the reward of the cell left, as every step
+        does (``-c(s)``), so ending the episode on arrival would never pay the exit's
+        reward at all.
+      max_steps_in_episode: time limit; an episode stuck in the absorbing red trap ends
+        by truncation.
+    """
+
+    start_state: int = START_STATE
+    exit_terminates: bool = True
+    max_steps_in_episode: int = 100
+
+
+class Maze(environment.Environment[EnvState, EnvParams]):
+    """The lecture's 3 x 4 maze with the gymnax 1.0 API.
+
+    * observation: the state index, an ``int32`` scalar in ``Discrete(11)``;
+    * actions: ``Discrete(4)``, North, East, South, West (:data:`ACTIONS`);
+    * reward: ``-c(s)`` of the state the step is taken in (the lecture pays the cost in
+      the current state): +1 in the green exit, -1 in the red trap, 0 elsewhere;
+    * dynamics: deterministic; the wall and the border block; the red trap is absorbing.
+
+    The transition and reward tables are those of :func:`maze_mdp`, so the environment
+    and the planning model cannot disagree. An action outside ``0..3`` is not checked
+    inside a compiled step (JAX clamps the table index); the wrappers in
+    :mod:`jaxrl.envs.wrappers` reject it when called eagerly.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        mdp = maze_mdp()
+        #: Successor of each (state, action), ``int32 [11, 4]``.
+        self.next_states = np.asarray(mdp.next_states[..., 0], dtype=np.int32)
+        #: Reward of each (state, action), ``float32 [11, 4]``.
+        self.rewards = np.asarray(mdp.rewards, dtype=np.float32) + np.float32(0.0)  # no -0.0
+
+    @property
+    def default_params(self) -> EnvParams:
+        """Start in (2, 0), episodic exit, 100 steps."""
+        return EnvParams()
+
+    @property
+    def name(self) -> str:
+        """The registry name."""
+        return "Maze"
+
+    @property
+    def num_actions(self) -> int:
+        """North, East, South, West."""
+        return NUM_ACTIONS
+
+    def step_env(
+        self,
+        key: jax.Array,
+        state: EnvState,
+        action: int | float | jax.Array,
+        params: EnvParams,
+    ) -> tuple[jax.Array, EnvState, jax.Array, jax.Array, dict[Any, Any]]:
+        """One deterministic move; the reward is that of the state moved from."""
+        del key
+        action = jnp.asarray(action, dtype=jnp.int32)
+        position = jnp.asarray(state.position, dtype=jnp.int32)
+        next_state = EnvState(
+            position=jnp.asarray(self.next_states)[position, action],
+            time=state.time + 1,
+        )
+        reward = jnp.asarray(self.rewards)[position, action]
+        terminated = jnp.logical_and(params.exit_terminates, position == GREEN_STATE)
+        return next_state.position, next_state, reward, terminated, {}
+
+    def reset(
+        self, key: jax.Array, params: EnvParams | None = None
+    ) -> tuple[jax.Array, EnvState]:
+        """gymnax's ``reset``, after a host-side check of ``params.start_state``.
+
+        Raises:
+          ValueError: ``start_state`` is neither a state index nor :data:`RANDOM_START`.
+        """
+        if params is None:
+            params = self.default_params
+        start = params.start_state
+        if not isinstance(start, jax.core.Tracer) and not isinstance(start, jax.Array):
+            values = np.asarray(start)
+            if np.any((values < RANDOM_START) | (values >= NUM_STATES)):
+                raise ValueError(
+                    f"start_state must be a state index in [0, {NUM_STATES}) or "
+                    f"RANDOM_START ({RANDOM_START}), got {start!r}"
+                )
+        return super().reset(key, params)
+
+    def reset_env(self, key: jax.Array, params: EnvParams) -> tuple[jax.Array, EnvState]:
+        """Start in ``params.start_state``, or uniformly (see :class:`EnvParams`)."""
+        exit_terminates = jnp.asarray(params.exit_terminates, dtype=bool)
+        count = NUM_STATES - exit_terminates.astype(jnp.int32)
+        drawn = jax.random.randint(key, (), 0, count, dtype=jnp.int32)
+        # Skip the exit when it is terminal: indices at or past it move up by one.
+        drawn = drawn + jnp.logical_and(exit_terminates, drawn >= GREEN_STATE)
+        start = jnp.asarray(params.start_state, dtype=jnp.int32)
+        position = jnp.where(start == RANDOM_START, drawn, start)
+        state = EnvState(position=position, time=jnp.zeros((), jnp.int32))
+        return position, state
+
+    def is_terminated(self, state: EnvState, params: EnvParams) -> jax.Array:
+        """The agent stands in the exit and the exit is terminal (acting there ends it)."""
+        return jnp.logical_and(params.exit_terminates, state.position == GREEN_STATE)
+
+    def action_space(self, params: EnvParams | None = None) -> spaces.Discrete:
+        """``Discrete(4)``: N, E, S, W."""
+        del params
+        return spaces.Discrete(NUM_ACTIONS)
+
+    def observation_space(self, params: EnvParams) -> spaces.Discrete:
+        """``Discrete(11)``: the state index."""
+        del params
+        return spaces.Discrete(NUM_STATES)
+
+    def state_space(self, params: EnvParams) -> spaces.Dict:
+        """The state index and the time step."""
+        return spaces.Dict(
+            {
+                "position": spaces.Discrete(NUM_STATES),
+                "time": spaces.Discrete(params.max_steps_in_episode + 1),
+            }
+        )
+
+    def render(self, state: EnvState, params: EnvParams | None = None) -> np.ndarray:
+        """The maze as a ``uint8`` RGB image ``[H, W, 3]`` (the module's :func:`render`)."""
+        return render(state, params)
+
+
+def render_maze(position: int | None = None, *, cell: int = 48) -> np.ndarray:
+    """Draw the maze: the wall, the red trap, the green exit, grid lines, the agent.
+
+    Args:
+      position: the agent's state index (0..10), or ``None`` to draw no agent.
+      cell: the side of a cell in pixels.
+
+    Returns:
+      A ``uint8`` array ``[3 * cell + 1, 4 * cell + 1, 3]``.
+    """
+    from jaxrl.envs import rendering
+
+    if position is not None and not 0 <= position < NUM_STATES:
+        raise ValueError(f"position must be a state index in [0, {NUM_STATES}), got {position}")
+    image = rendering.blank(ROWS * cell + 1, COLS * cell + 1, _WHITE)
+    for (r, c), colour in ((WALL, _WALL), (RED, _RED), (GREEN, _GREEN)):
+        rendering.fill_rect(image, c * cell, r * cell, (c + 1) * cell, (r + 1) * cell, colour)
+    image[::cell, :] = _GRID
+    image[:, ::cell] = _GRID
+    if position is not None:
+        r, c = CELLS[position]
+        rendering.draw_disc(image, (c + 0.5) * cell, (r + 0.5) * cell, 0.3 * cell, _AGENT)
+    return image
+
+
+def render(env_state: EnvState, env_params: EnvParams | None = None, *, cell: int = 48):
+    """Draw a :class:`Maze` state as a ``uint8`` RGB image (see :func:`render_maze`).
+
+    Raises:
+      ValueError: for a batched state (render one environment at a time).
+    """
+    del env_params
+    position = np.asarray(env_state.position)
+    if position.ndim:
+        raise ValueError(f"render draws one state, got a batch of shape {position.shape}")
+    return render_maze(int(position), cell=cell)
