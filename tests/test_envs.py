@@ -14,7 +14,15 @@ from gymnax.environments import spaces
 
 import jaxrl
 from jaxrl.envs import maze
-from jaxrl.envs.maze import GREEN_STATE, RANDOM_START, RED_STATE, START_STATE, Maze, maze_mdp
+from jaxrl.envs.maze import (
+    GREEN_STATE,
+    RANDOM_START,
+    RED_STATE,
+    START_STATE,
+    Maze,
+    maze_env_mdp,
+    maze_mdp,
+)
 from jaxrl.envs.registry import make, registered_envs
 from jaxrl.envs.wrappers import AutoReset, EpisodeStats, Transition, WrapperState
 
@@ -58,12 +66,18 @@ def test_maze_matches_tabular_mdp_for_every_state_and_action():
         np.testing.assert_array_equal(obs.reshape(s.shape), mdp.next_states[..., 0])
         np.testing.assert_array_equal(nxt.position, obs)
         np.testing.assert_array_equal(nxt.time, 1)
-        np.testing.assert_array_equal(reward.reshape(s.shape), mdp.rewards)
+        next_state = np.asarray(mdp.next_states[..., 0])
+        np.testing.assert_array_equal(reward.reshape(s.shape), -maze.costs()[next_state])
         np.testing.assert_array_equal(
-            terminated.reshape(s.shape), (s == GREEN_STATE) & exit_terminates
+            terminated.reshape(s.shape), (next_state == GREEN_STATE) & exit_terminates
         )
-    # Rewards are -c(s) of the current state: +1 in the exit, -1 in the trap, 0 elsewhere.
-    np.testing.assert_array_equal(np.asarray(mdp.rewards)[:, 0], -maze.costs())
+        # The exact model of the environment agrees wherever an episode is running.
+        model, goal = maze_env_mdp(p)
+        live = ~np.asarray(model.terminal)
+        np.testing.assert_array_equal(model.next_states[live, :, 0], next_state[live])
+        np.testing.assert_array_equal(model.rewards[live], reward.reshape(s.shape)[live])
+        assert np.flatnonzero(goal).tolist() == [GREEN_STATE]
+        assert bool(model.terminal[GREEN_STATE]) == exit_terminates
     chex.assert_type([reward, obs, terminated], [jnp.float32, jnp.int32, bool])
 
 
@@ -217,32 +231,33 @@ def test_terminated_step_in_the_exit(cached):
     env = AutoReset(Maze(), cached_reset=cached)
     params = env.default_params.replace(start_state=cell_state(0, 2))
     states, tr = run_actions(env, params, [E, N, E])
-    # Entering the exit pays the reward of (0, 2): 0; acting in the exit pays +1 and ends.
-    assert [float(t.reward) for t in tr] == [0.0, 1.0, 0.0]
-    assert [bool(t.terminated) for t in tr] == [False, True, False]
+    # Arriving in the exit pays +1 and ends the episode; the next step starts over.
+    assert [float(t.reward) for t in tr] == [1.0, 0.0, 1.0]
+    assert [bool(t.terminated) for t in tr] == [True, False, True]
     assert not any(bool(t.truncated) for t in tr)
-    assert int(tr[1].obs) == GREEN_STATE and int(tr[1].next_obs) == GREEN_STATE
-    assert int(states[2].obs) == cell_state(0, 2)
-    assert int(tr[2].obs) == cell_state(0, 2) and int(tr[2].next_obs) == GREEN_STATE
-    stats = states[2].stats
+    assert int(tr[0].obs) == cell_state(0, 2) and int(tr[0].next_obs) == GREEN_STATE
+    assert int(states[1].obs) == cell_state(0, 2)  # reset
+    assert int(tr[1].obs) == cell_state(0, 2) and int(tr[1].next_obs) == cell_state(0, 2)
+    stats = states[3].stats
     assert float(stats.last_return) == 1.0 and int(stats.last_length) == 2
-    assert bool(stats.finished) and int(stats.episodes) == 1
+    assert bool(stats.finished) and int(stats.episodes) == 2
 
 
 def test_episode_statistics_by_hand():
-    # From (1, 2) east into the red trap, then stuck there paying -1 until the limit of 4.
+    # From (1, 2) east into the red trap (-1 on arrival), then stuck there paying -1 until
+    # the limit of 4; then again from (1, 2).
     env = AutoReset(Maze())
     params = env.default_params.replace(start_state=cell_state(1, 2), max_steps_in_episode=4)
     states, tr = run_actions(env, params, [E, W, S, N, E, E])
-    assert [float(t.reward) for t in tr] == [0.0, -1.0, -1.0, -1.0, 0.0, -1.0]
+    assert [float(t.reward) for t in tr] == [-1.0] * 6
     assert [int(t.next_obs) for t in tr[:4]] == [RED_STATE] * 4
     assert [bool(t.truncated) for t in tr] == [False, False, False, True, False, False]
     returns = [float(s.stats.episode_return) for s in states[1:]]
     lengths = [int(s.stats.episode_length) for s in states[1:]]
-    assert returns == [0.0, -1.0, -2.0, 0.0, 0.0, -1.0]
+    assert returns == [-1.0, -2.0, -3.0, 0.0, -1.0, -2.0]
     assert lengths == [1, 2, 3, 0, 1, 2]
     last = states[-1].stats
-    assert float(last.last_return) == -3.0 and int(last.last_length) == 4
+    assert float(last.last_return) == -4.0 and int(last.last_length) == 4
     assert int(last.episodes) == 1 and not bool(last.finished)
     assert [bool(s.stats.finished) for s in states[1:]] == [False, False, False, True, False, False]
 
@@ -297,15 +312,15 @@ def test_cached_reset_restarts_from_the_first_start():
 
 
 def test_lecture_policy_leaves_the_maze():
-    """The slides' greedy policy walks from (2, 0) to the exit: 5 moves, then the exit step."""
+    """The slides' greedy policy walks from (2, 0) to the exit in 5 moves."""
     _, policy = maze.lecture_tables(iterations=(0, 100))
     env = AutoReset(make("Maze")[0])
     params = env.default_params
     _, state = env.reset(jax.random.key(0), params)
-    for i in range(6):
+    for i in range(5):
         state, tr = env.step(jax.random.key(i), state, int(policy[int(state.obs)]), params)
     assert bool(tr.terminated) and int(tr.next_obs) == GREEN_STATE
-    assert float(state.stats.last_return) == 1.0 and int(state.stats.last_length) == 6
+    assert float(state.stats.last_return) == 1.0 and int(state.stats.last_length) == 5
 
 
 def test_action_outside_the_space_is_rejected():

@@ -87,6 +87,29 @@ def maze_mdp(*, cost: bool = False) -> TabularMDP:
     return TabularMDP.create(next_states, np.ones_like(next_states, float), rewards)
 
 
+
+def maze_env_mdp(params=None) -> tuple[TabularMDP, np.ndarray]:
+    """The exact model of the :class:`Maze` environment, and its goal mask.
+
+    Rewards are ``-c(s')`` of the cell arrived in. When ``params.exit_terminates``
+    (default) the exit is terminal: absorbing, with reward 0, so planning solves the
+    episodic problem that the environment poses.
+    """
+    exit_terminates = True if params is None else bool(params.exit_terminates)
+    moves = maze_mdp()
+    next_states = np.array(moves.next_states)
+    rewards = -costs()[next_states[..., 0]]
+    terminal = np.zeros(NUM_STATES, dtype=bool)
+    green = STATE_OF_CELL[GREEN]
+    if exit_terminates:
+        terminal[green] = True
+        next_states[green] = green
+        rewards[green] = 0.0
+    goal = np.zeros(NUM_STATES, dtype=bool)
+    goal[green] = True
+    mdp = TabularMDP.create(next_states, np.ones_like(next_states, float), rewards, terminal)
+    return mdp, goal
+
 def to_grid(values) -> list[list[float | None]]:
     """State values laid out on the 3 x 4 grid, ``None`` on the wall."""
     grid: list[list[float | None]] = [[None] * COLS for _ in range(ROWS)]
@@ -181,12 +204,9 @@ class EnvParams(environment.EnvParams):
         (2, 0)), or :data:`RANDOM_START` (-1) for a start drawn uniformly over the
         states that do not end the episode (all 11, less the exit when
         ``exit_terminates``; the red trap is included).
-      exit_terminates: whether the green exit ends the episode. The slides' tables keep
-        paying the exit's cost -1 forever (a continuing task); the environment is episodic
-        by default: the step taken *in* the exit pays its reward (+1, cost -1) and ends
-        the episode. Entering the exit pays the reward of the cell left, as every step
-        does (``-c(s)``), so ending the episode on arrival would never pay the exit's
-        reward at all.
+      exit_terminates: whether arriving in the green exit ends the episode (default).
+        With ``False`` the exit keeps paying +1 for every step spent in it, like the
+        slides' tables, which keep paying its cost -1 forever (a continuing task).
       max_steps_in_episode: time limit; an episode stuck in the absorbing red trap ends
         by truncation.
     """
@@ -201,23 +221,27 @@ class Maze(environment.Environment[EnvState, EnvParams]):
 
     * observation: the state index, an ``int32`` scalar in ``Discrete(11)``;
     * actions: ``Discrete(4)``, North, East, South, West (:data:`ACTIONS`);
-    * reward: ``-c(s)`` of the state the step is taken in (the lecture pays the cost in
-      the current state): +1 in the green exit, -1 in the red trap, 0 elsewhere;
+    * reward: ``-c(s')`` of the cell arrived in: +1 on reaching the green exit (which
+      ends the episode), -1 on entering or staying in the red trap, 0 elsewhere. The
+      slides pay ``c(s)`` in the cell left instead; both give the same optimal moves,
+      and paying on arrival is what lets an episode end at the exit (gymnax's
+      FrozenLake pays on arrival too);
     * dynamics: deterministic; the wall and the border block; the red trap is absorbing.
 
-    The transition and reward tables are those of :func:`maze_mdp`, so the environment
-    and the planning model cannot disagree. An action outside ``0..3`` is not checked
-    inside a compiled step (JAX clamps the table index); the wrappers in
-    :mod:`jaxrl.envs.wrappers` reject it when called eagerly.
+    The moves are those of :func:`maze_mdp`, and :func:`maze_env_mdp` is the exact model
+    of the environment itself, so planning and learning cannot disagree. An action
+    outside ``0..3`` is not checked inside a compiled step (JAX clamps the table index);
+    the wrappers in :mod:`jaxrl.envs.wrappers` reject it when called eagerly.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        mdp = maze_mdp()
+        with jax.ensure_compile_time_eval():  # constructible inside a jit trace too
+            mdp = maze_mdp()
         #: Successor of each (state, action), ``int32 [11, 4]``.
-        self.next_states = np.asarray(mdp.next_states[..., 0], dtype=np.int32)
-        #: Reward of each (state, action), ``float32 [11, 4]``.
-        self.rewards = np.asarray(mdp.rewards, dtype=np.float32) + np.float32(0.0)  # no -0.0
+        self.next_states = np.asarray(mdp.next_states)[..., 0].astype(np.int32)
+        #: Reward of each (state, action): ``-c`` of the cell arrived in, ``float32 [11, 4]``.
+        self.rewards = -costs().astype(np.float32)[self.next_states] + np.float32(0.0)
 
     @property
     def default_params(self) -> EnvParams:
@@ -241,7 +265,7 @@ class Maze(environment.Environment[EnvState, EnvParams]):
         action: int | float | jax.Array,
         params: EnvParams,
     ) -> tuple[jax.Array, EnvState, jax.Array, jax.Array, dict[Any, Any]]:
-        """One deterministic move; the reward is that of the state moved from."""
+        """One deterministic move; the reward is that of the cell arrived in."""
         del key
         action = jnp.asarray(action, dtype=jnp.int32)
         position = jnp.asarray(state.position, dtype=jnp.int32)
@@ -250,7 +274,7 @@ class Maze(environment.Environment[EnvState, EnvParams]):
             time=state.time + 1,
         )
         reward = jnp.asarray(self.rewards)[position, action]
-        terminated = jnp.logical_and(params.exit_terminates, position == GREEN_STATE)
+        terminated = jnp.logical_and(params.exit_terminates, next_state.position == GREEN_STATE)
         return next_state.position, next_state, reward, terminated, {}
 
     def reset(
@@ -286,7 +310,7 @@ class Maze(environment.Environment[EnvState, EnvParams]):
         return position, state
 
     def is_terminated(self, state: EnvState, params: EnvParams) -> jax.Array:
-        """The agent stands in the exit and the exit is terminal (acting there ends it)."""
+        """The agent has reached the exit and the exit is terminal."""
         return jnp.logical_and(params.exit_terminates, state.position == GREEN_STATE)
 
     def action_space(self, params: EnvParams | None = None) -> spaces.Discrete:

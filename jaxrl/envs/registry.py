@@ -59,14 +59,17 @@ def make(name: str, *, env_kwargs: dict[str, Any] | None = None, **params: Any):
     import gymnax
 
     kwargs = dict(env_kwargs or {})
-    if name in OUR_ENVS:
-        module, attribute = OUR_ENVS[name]
-        env = getattr(importlib.import_module(module), attribute)(**kwargs)
-        env_params = env.default_params
-    elif name in gymnax.registered_envs:
-        env, env_params = gymnax.make(name, **kwargs)
-    else:
+    if name not in OUR_ENVS and name not in gymnax.registered_envs:
         raise ValueError(_unknown_name_message(name))
+    # Environments hold constant tables (maps, dynamics); build them eagerly even when
+    # make() is called inside a jit trace, so that they never hold tracers.
+    with jax.ensure_compile_time_eval():
+        if name in OUR_ENVS:
+            module, attribute = OUR_ENVS[name]
+            env = getattr(importlib.import_module(module), attribute)(**kwargs)
+            env_params = env.default_params
+        else:
+            env, env_params = gymnax.make(name, **kwargs)
     return env, _override(name, env_params, params)
 
 

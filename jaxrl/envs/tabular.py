@@ -13,6 +13,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import struct
 from gymnax.environments.misc.frozen_lake import GOAL, HOLE, FrozenLake
 
 from jaxrl.tabular.mdp import TabularMDP
@@ -159,3 +160,45 @@ def random_mdp(
         rewards=rewards,
         terminal=jnp.zeros(num_states, dtype=bool),
     )
+
+
+class ExactModel(struct.PyTreeNode):
+    """The exact model of an environment, and its goal states (for scoring learners)."""
+
+    mdp: TabularMDP
+    goal: jax.Array
+
+
+def exact_model(env, env_params) -> ExactModel | None:
+    """The exact :class:`TabularMDP` of an environment under ``env_params``, if known.
+
+    Known: our ``Maze`` and ``DiscretePendulum``, and gymnax's ``FrozenLake``. The model
+    follows the environment's episodic convention: an episode ends on arriving in a
+    ``terminal`` state, which is absorbing with reward 0. Returns ``None`` for other
+    environments, or when ``env_params`` are traced (the model is built on the host).
+    """
+    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(env_params)):
+        return None
+    env = getattr(env, "env", env)  # unwrap AutoReset
+    # The model is data, not computation: build it eagerly even inside a jit trace.
+    with jax.ensure_compile_time_eval():
+        return _exact_model(env, env_params)
+
+
+def _exact_model(env, env_params) -> ExactModel | None:
+    from jaxrl.envs.maze import Maze, maze_env_mdp
+    from jaxrl.envs.pendulum import GOAL as PENDULUM_GOAL
+    from jaxrl.envs.pendulum import DiscretePendulum
+
+    if isinstance(env, DiscretePendulum):
+        mdp = env.tabular_mdp(env_params)
+        goal = jnp.zeros(mdp.num_states, bool).at[PENDULUM_GOAL].set(True)
+    elif isinstance(env, Maze):
+        mdp, goal = maze_env_mdp(env_params)
+        goal = jnp.asarray(goal)
+    elif isinstance(env, FrozenLake):
+        mdp = frozen_lake_mdp(env)
+        goal = jnp.asarray(np.asarray(env.desc).reshape(-1) == GOAL)
+    else:
+        return None
+    return ExactModel(mdp=mdp, goal=goal)

@@ -1,0 +1,361 @@
+"""Tabular Q-learning, the lecture's slide "Q-learning with a table" [Watkins 1989].
+
+::
+
+    Choose α ∈ (0, 1] and small ε > 0; initialise Q(S, A)
+    For each episode:
+        Start from an initial state S_0
+        Loop for each step t of the episode:
+            Choose A_t from S_t using a policy using Q (e.g. ε-greedy)      select_action
+            Take A_t, observe cost C_t(S_t, A_t) and next state S_{t+1}    (the environment)
+            Q(S_t, A_t) <- (1 - α) Q(S_t, A_t) + α (C_t + γ min_A Q(S_{t+1}, A))
+                                                                 td_target, update_q
+
+Environments return rewards, so the ``min`` of costs is a ``max`` of rewards
+(``reward = -cost``). No bootstrap past a terminal state (``terminated``); a time
+limit (``truncated``) still bootstraps from the true final observation. Both come
+from :class:`jaxrl.envs.wrappers.AutoReset`, the environment contract.
+
+Exploration: ``"epsilon_greedy"`` (ε constant, or linear from ``epsilon`` to
+``epsilon_end`` over training) or the course practical's ``"noisy_argmax"``,
+``argmax_a (Q(s, a) + randn / episode)``.
+
+The whole of training is one compiled ``lax.scan`` (episodes) of ``lax.scan`` (steps);
+``jax.vmap`` over keys trains independent seeds, and over a stacked config sweeps
+``learning_rate``, ``gamma``, ``epsilon``… in one call.
+
+Where the environment has an exact model (:func:`jaxrl.envs.tabular.exact_model`),
+training also reports its distance to the optimum, from planning: ``max |Q - Q*|``,
+the value lost by the greedy policy against ``V*``, and the share of start states
+from which the greedy policy reaches the goal.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+from gymnax.environments import spaces
+
+from jaxrl.envs.registry import make
+from jaxrl.envs.tabular import ExactModel, exact_model
+from jaxrl.envs.wrappers import AutoReset, Transition
+from jaxrl.tabular.planning import check_gamma, policy_evaluation, value_iteration
+
+EXPLORATIONS = ("noisy_argmax", "epsilon_greedy")
+
+
+class QLearningConfig(struct.PyTreeNode):
+    """Hyper-parameters of tabular Q-learning (defaults: the course's practical).
+
+    Static fields (sizes, counts, names) are fixed at compile time; the others are
+    pytree leaves, so ``jax.vmap`` over a stacked config sweeps them.
+
+    Attributes:
+      env: environment name for :func:`jaxrl.make` (needs Discrete observations and
+        actions).
+      episodes: episodes per environment.
+      max_steps: steps per episode at most (the environment's time limit is set to it).
+      num_envs: parallel environments sharing one Q-table.
+      eval_every: episodes between two optimality measurements (0: at the end only).
+      greedy_horizon: steps the greedy policy gets to reach the goal when scored.
+      exploration: ``"noisy_argmax"`` or ``"epsilon_greedy"``.
+      learning_rate: α in (0, 1].
+      learning_rate_end: if set, α decays linearly to it over training.
+      gamma: discount γ in [0, 1].
+      epsilon: ε of ε-greedy.
+      epsilon_end: if set, ε decays linearly to it over training.
+      noise_scale: scale of the noisy argmax's noise, ``noise_scale * randn / episode``.
+    """
+
+    env: str = struct.field(pytree_node=False, default="DiscretePendulum")
+    episodes: int = struct.field(pytree_node=False, default=500)
+    max_steps: int = struct.field(pytree_node=False, default=50)
+    num_envs: int = struct.field(pytree_node=False, default=1)
+    eval_every: int = struct.field(pytree_node=False, default=0)
+    greedy_horizon: int = struct.field(pytree_node=False, default=100)
+    exploration: str = struct.field(pytree_node=False, default="noisy_argmax")
+    learning_rate: float = 0.85
+    learning_rate_end: float | None = None
+    gamma: float = 0.99
+    epsilon: float = 0.1
+    epsilon_end: float | None = None
+    noise_scale: float = 1.0
+
+
+class QLearningState(struct.PyTreeNode):
+    """The agent: its Q-table, the number of episodes done, and its key."""
+
+    q: jax.Array
+    episode: jax.Array
+    key: jax.Array
+
+
+class QLearningMetrics(struct.PyTreeNode):
+    """What training returns, as arrays.
+
+    Per episode (``[episodes, num_envs]``): ``episode_return``, ``episode_length``,
+    ``success`` (the episode reached the goal). Per evaluation (``[evaluations]``, where
+    the environment has an exact model, else ``None``): ``eval_episode`` (episodes done
+    per environment), ``q_error`` (``max |Q - Q*|`` over non-terminal states),
+    ``value_gap`` (mean of ``V* - V^π`` of the greedy policy π over non-terminal
+    states), ``greedy_success`` (share of states from which π reaches the goal within
+    ``greedy_horizon`` steps; a probability for stochastic models).
+    """
+
+    episode_return: jax.Array
+    episode_length: jax.Array
+    success: jax.Array
+    eval_episode: jax.Array | None = None
+    q_error: jax.Array | None = None
+    value_gap: jax.Array | None = None
+    greedy_success: jax.Array | None = None
+
+
+def _is_concrete(x: Any) -> bool:
+    return not isinstance(x, jax.core.Tracer)
+
+
+def check_config(config: QLearningConfig, env: Any, env_params: Any) -> None:
+    """Raise ``ValueError`` with one clear line for a bad config or environment."""
+    obs_space = env.observation_space(env_params)
+    act_space = env.action_space(env_params)
+    if not isinstance(obs_space, spaces.Discrete):
+        raise ValueError(
+            f"tabular Q-learning needs a Discrete observation space; {config.env} has "
+            f"{type(obs_space).__name__} (use DQN for continuous observations)"
+        )
+    if not isinstance(act_space, spaces.Discrete):
+        raise ValueError(
+            f"tabular Q-learning needs a Discrete action space; {config.env} has "
+            f"{type(act_space).__name__} (use DDPG for continuous actions)"
+        )
+    if config.episodes <= 0:
+        raise ValueError(f"episodes must be positive, got {config.episodes}")
+    if config.max_steps <= 0 or config.num_envs <= 0:
+        raise ValueError("max_steps and num_envs must be positive")
+    if config.eval_every < 0 or (config.eval_every and config.episodes % config.eval_every):
+        raise ValueError(
+            f"eval_every must be >= 0 and divide episodes ({config.episodes}), "
+            f"got {config.eval_every}"
+        )
+    if config.exploration not in EXPLORATIONS:
+        raise ValueError(f"exploration must be one of {EXPLORATIONS}, got {config.exploration!r}")
+    for name in ("learning_rate", "learning_rate_end"):
+        value = getattr(config, name)
+        if value is not None and _is_concrete(value) and not 0.0 < float(value) <= 1.0:
+            raise ValueError(f"{name} (α) must be in (0, 1], got {float(value)}")
+    for name in ("epsilon", "epsilon_end"):
+        value = getattr(config, name)
+        if value is not None and _is_concrete(value) and not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {float(value)}")
+    if _is_concrete(config.noise_scale) and float(config.noise_scale) < 0:
+        raise ValueError(f"noise_scale must be >= 0, got {float(config.noise_scale)}")
+    check_gamma(config.gamma)
+
+
+def _linear(start, end, progress):
+    """``start`` moved linearly to ``end`` (if set) as ``progress`` goes 0 -> 1."""
+    if end is None:
+        return jnp.asarray(start, jnp.float32)
+    return start + (end - start) * progress
+
+
+def select_action(
+    config: QLearningConfig, q_row: jax.Array, key: jax.Array, episode: jax.Array,
+    progress: jax.Array,
+) -> jax.Array:
+    """Choose ``A_t`` from ``S_t`` with a policy using Q: ε-greedy or noisy argmax.
+
+    ``noisy_argmax``: ``argmax_a Q(s, a) + noise_scale * randn_a / episode`` (the
+    practical; ``episode`` counts from 1). ``epsilon_greedy``: a uniform action with
+    probability ε, else ``argmax_a Q(s, a)``.
+    """
+    num_actions = q_row.shape[-1]
+    key_noise, key_coin = jax.random.split(key)
+    if config.exploration == "noisy_argmax":
+        noise = jax.random.normal(key_noise, (num_actions,)) * config.noise_scale / episode
+        return jnp.argmax(q_row + noise).astype(jnp.int32)
+    epsilon = _linear(config.epsilon, config.epsilon_end, progress)
+    explore = jax.random.uniform(key_coin) < epsilon
+    random_action = jax.random.randint(key_noise, (), 0, num_actions)
+    return jnp.where(explore, random_action, jnp.argmax(q_row)).astype(jnp.int32)
+
+
+def td_target(q: jax.Array, transition: Transition, gamma) -> jax.Array:
+    """``r + γ max_a Q(S_{t+1}, a)``, with no bootstrap past a terminal state.
+
+    The lecture's ``C_t + γ min_A Q(S_{t+1}, A)`` in reward form. On truncation the
+    bootstrap uses the true final observation (``transition.next_obs``).
+    """
+    bootstrap = jnp.max(q[transition.next_obs], axis=-1)
+    return transition.reward + gamma * jnp.where(transition.terminated, 0.0, bootstrap)
+
+
+def update_q(
+    q: jax.Array, transition: Transition, target: jax.Array, learning_rate, active: jax.Array
+) -> jax.Array:
+    """``Q(S_t, A_t) <- (1 - α) Q(S_t, A_t) + α target`` for a batch of transitions.
+
+    With one environment this is the slide's update. With several, the updates of the
+    environments that visited the same ``(s, a)`` in this step are averaged (all are
+    computed from the same Q), so that α keeps its meaning. ``active`` masks out
+    environments whose episode is already over.
+    """
+    s, a = transition.obs, transition.action
+    weight = active.astype(q.dtype)
+    visits = jnp.zeros_like(q).at[s, a].add(weight)
+    step = learning_rate * weight * (target - q[s, a]) / jnp.maximum(visits[s, a], 1.0)
+    return q.at[s, a].add(step)
+
+
+def _greedy_success(model: ExactModel, policy: jax.Array, horizon: int) -> jax.Array:
+    """Probability of reaching a goal within ``horizon`` steps from each state, under π."""
+    mdp = model.mdp
+    states = jnp.arange(mdp.num_states)
+    next_states = mdp.next_states[states, policy]
+    probs = mdp.probs[states, policy]
+    goal = model.goal.astype(probs.dtype)
+    live = (~mdp.terminal).astype(probs.dtype)
+
+    def sweep(reach, _):
+        return goal + live * jnp.sum(probs * reach[next_states], -1), None
+
+    reach, _ = jax.lax.scan(sweep, goal, length=horizon)
+    return reach
+
+
+def evaluate_q(config: QLearningConfig, q: jax.Array, model: ExactModel, optimum):
+    """Distance of a Q-table to the optimum of the exact model.
+
+    Returns ``(max |Q - Q*|, mean (V* - V^π), greedy success share)`` over
+    non-terminal states (success: over all states, terminal goals counting as reached).
+    """
+    live = ~model.mdp.terminal
+    q_error = jnp.max(jnp.where(live[:, None], jnp.abs(q - optimum.q_values), 0.0))
+    policy = jnp.argmax(q, axis=-1).astype(jnp.int32)
+    v_policy = policy_evaluation(model.mdp, policy, config.gamma)
+    gap = jnp.sum(jnp.where(live, optimum.values - v_policy, 0.0)) / jnp.maximum(live.sum(), 1)
+    success = jnp.mean(_greedy_success(model, policy, config.greedy_horizon))
+    return q_error, gap, success
+
+
+def init(config: QLearningConfig, key: jax.Array, env: Any, env_params: Any) -> QLearningState:
+    """Initialise Q(S, A) to zeros (the practical's choice)."""
+    num_states = env.observation_space(env_params).n
+    num_actions = env.action_space(env_params).n
+    return QLearningState(
+        q=jnp.zeros((num_states, num_actions), jnp.float32),
+        episode=jnp.zeros((), jnp.int32),
+        key=key,
+    )
+
+
+def run_episode(
+    config: QLearningConfig, state: QLearningState, env: AutoReset, env_params: Any,
+    goal: jax.Array | None,
+) -> tuple[QLearningState, tuple[jax.Array, jax.Array, jax.Array]]:
+    """One episode in each environment: reset, then up to ``max_steps`` steps.
+
+    Once an environment's episode ends (the goal, or the time limit) its remaining steps
+    are masked out: no update, no reward (the practical's ``break``).
+    """
+    key, key_reset, key_steps = jax.random.split(state.key, 3)
+    episode = state.episode + 1
+    progress = state.episode / max(config.episodes - 1, 1)
+    learning_rate = _linear(config.learning_rate, config.learning_rate_end, progress)
+    _, env_state = env.batch_reset(key_reset, env_params, config.num_envs)
+    active = jnp.ones(config.num_envs, bool)
+
+    def step(carry, key):
+        q, env_state, active, totals = carry
+        key_act, key_env = jax.random.split(key)
+        keys = jax.random.split(key_act, config.num_envs)
+        actions = jax.vmap(
+            lambda row, k: select_action(config, row, k, episode, progress)
+        )(q[env_state.obs], keys)
+        env_state, transition = env.batch_step(key_env, env_state, actions, env_params)
+        target = td_target(q, transition, config.gamma)
+        q = update_q(q, transition, target, learning_rate, active)
+        reached = transition.terminated
+        if goal is not None:
+            reached = reached & goal[transition.next_obs]
+        else:
+            reached = reached & (transition.reward > 0)
+        ret, length, success = totals
+        totals = (
+            ret + jnp.where(active, transition.reward, 0.0),
+            length + active.astype(jnp.int32),
+            success | (active & reached),
+        )
+        return (q, env_state, active & ~transition.done, totals), None
+
+    totals = (
+        jnp.zeros(config.num_envs, jnp.float32),
+        jnp.zeros(config.num_envs, jnp.int32),
+        jnp.zeros(config.num_envs, bool),
+    )
+    (q, _, _, totals), _ = jax.lax.scan(
+        step, (state.q, env_state, active, totals), jax.random.split(key_steps, config.max_steps)
+    )
+    return QLearningState(q=q, episode=episode, key=key), totals
+
+
+def make_env(config: QLearningConfig) -> tuple[AutoReset, Any]:
+    """The configured environment behind the contract, its time limit set to ``max_steps``."""
+    env, env_params = make(config.env)
+    if hasattr(env_params, "max_steps_in_episode"):
+        env_params = env_params.replace(max_steps_in_episode=config.max_steps)
+    return AutoReset(env), env_params
+
+
+def train(
+    config: QLearningConfig, key: jax.Array, env: Any = None, env_params: Any = None
+) -> tuple[QLearningState, QLearningMetrics]:
+    """Train one seed: ``episodes`` episodes in each of ``num_envs`` environments.
+
+    ``env``/``env_params`` default to ``make_env(config)``; pass them to train on an
+    environment that is not in the registry. Jit-compiled (the config's static fields
+    and the environment are compile-time constants); ``jax.vmap`` over ``key`` (and
+    over a stacked config) trains many seeds in one call.
+    """
+    if env is None:
+        env, env_params = make_env(config)
+    elif not isinstance(env, AutoReset):
+        env = AutoReset(env)
+    if env_params is None:
+        env_params = env.default_params
+    check_config(config, env, env_params)
+    return _train(config, key, env_params, exact_model(env, env_params), env)
+
+
+@partial(jax.jit, static_argnames=("env",))
+def _train(config, key, env_params, model: ExactModel | None, env: AutoReset):
+    goal = None if model is None else model.goal
+    chunk = config.eval_every or config.episodes
+    state = init(config, key, env, env_params)
+    if model is not None:
+        optimum = value_iteration(model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
+
+    def run_chunk(state, _):
+        state, totals = jax.lax.scan(
+            lambda state, _: run_episode(config, state, env, env_params, goal),
+            state, length=chunk,
+        )
+        scores = None
+        if model is not None:
+            scores = (state.episode, *evaluate_q(config, state.q, model, optimum))
+        return state, (totals, scores)
+
+    state, (totals, scores) = jax.lax.scan(run_chunk, state, length=config.episodes // chunk)
+    returns, lengths, success = (x.reshape((config.episodes, config.num_envs)) for x in totals)
+    metrics = QLearningMetrics(episode_return=returns, episode_length=lengths, success=success)
+    if scores is not None:
+        metrics = metrics.replace(
+            eval_episode=scores[0], q_error=scores[1], value_gap=scores[2],
+            greedy_success=scores[3],
+        )
+    return state, metrics
