@@ -73,6 +73,23 @@ def timeit(fn: Callable[[], Any], *, repeats: int = 3, min_time: float = 0.0) ->
     return best
 
 
+def timeit_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5) -> dict[str, float]:
+    """Best wall time of each ``fns[name]()``, timed in turns (A, B, A, B, ...).
+
+    On a shared machine the load drifts; taking turns exposes every contender to the
+    same drift, so that their ratio stays honest.
+    """
+    for fn in fns.values():  # warm up (compile) outside the timing
+        block(fn())
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            block(fn())
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table with right-aligned columns."""
 

@@ -116,8 +116,8 @@ class _Bypass:
         pmt_mdp._util.check, pmt_mdp.ValueIteration._boundIter = self.saved
 
 
-def peer_sweeps(arrays, sweeps: int):
-    """Exactly ``sweeps`` sweeps of pymdptoolbox's value iteration; (seconds, V)."""
+def peer_sweeper(arrays, sweeps: int):
+    """A callable running exactly ``sweeps`` sweeps of pymdptoolbox's value iteration."""
     transitions, rewards = peer_model(*arrays)
     with _Bypass(skip_check=arrays[0].shape[0] > PEER_END_TO_END_MAX_S):
         problem = pmt_mdp.ValueIteration(transitions, rewards, GAMMA, epsilon=1.0)
@@ -126,10 +126,9 @@ def peer_sweeps(arrays, sweeps: int):
     def run():
         problem.iter, problem.V = 0, np.zeros(problem.S)
         problem.run()
-        return problem.V
+        return np.asarray(problem.V)
 
-    seconds = common.timeit(run, repeats=3)
-    return seconds, np.asarray(run())
+    return run
 
 
 def main() -> None:
@@ -149,9 +148,7 @@ def main() -> None:
         if have_peer and num_states <= PEER_END_TO_END_MAX_S:
             peer_vi, _ = peer_end_to_end(arrays, "vi")
             peer_pi, exact = peer_end_to_end(arrays, "pi")
-        peer_v_sweeps = peer_sweep_s = None
-        if have_peer:
-            peer_sweep_s, peer_v_sweeps = peer_sweeps(arrays, sweeps)
+        peer_run = peer_sweeper(arrays, sweeps) if have_peer else None
         for dtype in DTYPES:
             cold, result = jaxrl_end_to_end(arrays, dtype)
             warm = min(jaxrl_end_to_end(arrays, dtype)[0] for _ in range(2))
@@ -168,13 +165,17 @@ def main() -> None:
 
             mdp = TabularMDP.create(*arrays, dtype=DTYPES[dtype])
             fixed = jax.jit(lambda m: value_iteration(m, GAMMA, tol=None, max_sweeps=sweeps))
-            seconds = common.timeit(lambda mdp=mdp, fixed=fixed: fixed(mdp), repeats=3)
+            contenders = {"jaxrl": lambda mdp=mdp, fixed=fixed: fixed(mdp)}
+            if peer_run is not None:
+                contenders["peer"] = peer_run
+            best = common.timeit_interleaved(contenders, repeats=3 if args.quick else 5)
             values = np.asarray(fixed(mdp).values)
-            diff = None if peer_v_sweeps is None else float(np.abs(values - peer_v_sweeps).max())
+            diff = None if peer_run is None else float(np.abs(values - peer_run()).max())
+            peer_s = best.get("peer")
             per_sweep.append({
-                "states": num_states, "dtype": dtype, "jaxrl_ms": 1e3 * seconds / sweeps,
-                "pymdptoolbox_ms": None if peer_sweep_s is None else 1e3 * peer_sweep_s / sweeps,
-                "speedup": None if peer_sweep_s is None else peer_sweep_s / seconds,
+                "states": num_states, "dtype": dtype, "jaxrl_ms": 1e3 * best["jaxrl"] / sweeps,
+                "pymdptoolbox_ms": None if peer_s is None else 1e3 * peer_s / sweeps,
+                "speedup": None if peer_s is None else peer_s / best["jaxrl"],
                 "peer_check_bypassed": num_states > PEER_END_TO_END_MAX_S,
                 "max_abs_v_diff": diff,
                 "v_agrees": None if diff is None else diff <= AGREE[dtype],
@@ -185,8 +186,11 @@ def main() -> None:
     gammas = jnp.linspace(0.8, 0.99, batch_size, dtype=jnp.float32)
     one = jax.jit(lambda m, g: value_iteration(m, g, tol=None, max_sweeps=sweeps).values)
     many = jax.jit(jax.vmap(one, in_axes=(None, 0)))
-    loop_s = common.timeit(lambda: [one(mdp, g) for g in gammas], repeats=3)
-    vmap_s = common.timeit(lambda: many(mdp, gammas), repeats=3)
+    best = common.timeit_interleaved(
+        {"loop": lambda: [one(mdp, g) for g in gammas], "vmap": lambda: many(mdp, gammas)},
+        repeats=3,
+    )
+    loop_s, vmap_s = best["loop"], best["vmap"]
     same = bool(np.allclose(np.stack([one(mdp, g) for g in gammas]), many(mdp, gammas),
                             rtol=1e-6))
     batch = {"states": batch_states, "gammas": batch_size, "sweeps": sweeps,
@@ -204,7 +208,7 @@ def main() -> None:
           r["sweeps"], opt(r["pymdptoolbox_vi_s"]), opt(r["pymdptoolbox_pi_s"]),
           opt(r["speedup_cold"], "{:.3g}x"), opt(r["max_abs_v_error"], "{:.1e}")]
          for r in end_to_end]))
-    print("\nPer sweep (exactly 100 sweeps from V = 0), milliseconds per sweep")
+    print(f"\nPer sweep (exactly {sweeps} sweeps from V = 0), milliseconds per sweep")
     print(common.format_table(
         ["S", "dtype", "jaxrl", "pymdptoolbox (f64)", "speed-up", "check bypassed",
          "max|dV|"],
