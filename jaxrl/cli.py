@@ -36,6 +36,7 @@ def _non_negative_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``jaxrl`` command."""
     from jaxrl.envs.maze import LECTURE_ITERATIONS
+    from jaxrl.tabular import cli as tabular_cli
 
     parser = argparse.ArgumentParser(
         prog="jaxrl", description="Reinforcement learning in pure JAX, after the lecture."
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="which iterations to print (default: the slides' 0 1 2 3 4 10 100 1000)",
     )
     maze.set_defaults(run=_maze)
+
+    train = commands.add_parser("train", help="train an agent")
+    algos = train.add_subparsers(dest="algo", metavar="ALGO", required=True)
+    qlearning = algos.add_parser("qlearning", help="tabular Q-learning (the course practical)")
+    tabular_cli.add_arguments(qlearning)
+    qlearning.set_defaults(run=tabular_cli.run)
     return parser
 
 
@@ -63,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args)
-    except (ValueError, KeyError) as error:
+    except (ValueError, TypeError) as error:
         print(f"jaxrl: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("jaxrl: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

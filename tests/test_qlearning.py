@@ -10,7 +10,13 @@ from jaxrl.envs.tabular import exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.sweep import sweep
 from jaxrl.tabular.planning import value_iteration
-from jaxrl.tabular.qlearning import QLearningConfig, td_target, train, update_q
+from jaxrl.tabular.qlearning import (
+    QLearningConfig,
+    td_target,
+    train,
+    train_in_chunks,
+    update_q,
+)
 
 
 def test_one_update_is_the_slides_formula():
@@ -92,12 +98,13 @@ def _reachable_goal(model):
 
 def test_course_practical_learns_the_swing_up():
     """DiscretePendulum, the practical's settings (course.md §2), a short budget."""
-    config = QLearningConfig(episodes=300, eval_every=100)
-    states, metrics = jax.vmap(lambda k: train(config, k))(jax.random.split(jax.random.key(1), 4))
-    assert metrics.episode_return.shape == (4, 300, 1)
+    config = QLearningConfig(episodes=500, eval_every=100)
+    states, metrics = jax.vmap(lambda k: train(config, k))(jax.random.split(jax.random.key(1), 8))
+    assert metrics.episode_return.shape == (8, 500, 1)
     success = np.asarray(metrics.greedy_success)
-    assert success.shape == (4, 3)
-    assert success[:, -1].min() > 0.9  # the greedy policy swings up from most states
+    assert success.shape == (8, 5)
+    # The greedy policy swings up from most states (100 seeds: 99.4 % on average).
+    assert success[:, -1].mean() > 0.95
     assert success[:, -1].mean() > success[:, 0].mean()
     assert np.asarray(metrics.value_gap)[:, -1].mean() < np.asarray(metrics.value_gap)[:, 0].mean()
     # Training success climbs: late episodes succeed more often than early ones.
@@ -160,3 +167,16 @@ def test_trains_on_an_env_given_directly():
     config = QLearningConfig(env="unused", episodes=10, max_steps=20)
     state, _ = train(config, jax.random.key(5), AutoReset(env), params)
     assert state.q.shape == (16, 4)
+
+
+def test_chunked_training_equals_one_call():
+    config = QLearningConfig(env="Maze", episodes=30, max_steps=20, eval_every=10,
+                             exploration="epsilon_greedy")
+    keys = jax.random.split(jax.random.key(6), 2)
+    seen = []
+    chunked, chunked_metrics = train_in_chunks(config, keys, on_chunk=seen.append)
+    assert seen == [10, 20, 30]
+    whole, whole_metrics = jax.vmap(lambda k: train(config, k))(keys)
+    np.testing.assert_allclose(chunked.q, whole.q, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(chunked_metrics.episode_length, whole_metrics.episode_length)
+    np.testing.assert_allclose(chunked_metrics.greedy_success, whole_metrics.greedy_success)

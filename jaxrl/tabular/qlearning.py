@@ -62,6 +62,8 @@ class QLearningConfig(struct.PyTreeNode):
       num_envs: parallel environments sharing one Q-table.
       eval_every: episodes between two optimality measurements (0: at the end only).
       greedy_horizon: steps the greedy policy gets to reach the goal when scored.
+      track_optimum: score Q against planning's optimum where the model is known (set
+        False for pure throughput: the scoring solves a linear system per evaluation).
       exploration: ``"noisy_argmax"`` or ``"epsilon_greedy"``.
       learning_rate: α in (0, 1].
       learning_rate_end: if set, α decays linearly to it over training.
@@ -77,6 +79,7 @@ class QLearningConfig(struct.PyTreeNode):
     num_envs: int = struct.field(pytree_node=False, default=1)
     eval_every: int = struct.field(pytree_node=False, default=0)
     greedy_horizon: int = struct.field(pytree_node=False, default=100)
+    track_optimum: bool = struct.field(pytree_node=False, default=True)
     exploration: str = struct.field(pytree_node=False, default="noisy_argmax")
     learning_rate: float = 0.85
     learning_rate_end: float | None = None
@@ -164,25 +167,49 @@ def _linear(start, end, progress):
     return start + (end - start) * progress
 
 
+class Exploration(struct.PyTreeNode):
+    """The randomness of exploration, drawn in bulk for a whole episode.
+
+    ``normal``: the noisy argmax's ``randn_a`` (``[..., A]``); ``coin`` and ``action``:
+    ε-greedy's uniform draw and random action. Fields an exploration does not use are
+    ``None``. Drawing them once per episode, not step by step, is what keeps the
+    random-number generator off the critical path of the compiled loop.
+    """
+
+    normal: jax.Array | None = None
+    coin: jax.Array | None = None
+    action: jax.Array | None = None
+
+
+def draw_exploration(
+    config: QLearningConfig, key: jax.Array, shape: tuple[int, ...], num_actions: int
+) -> Exploration:
+    """The exploration randomness of ``shape`` decisions (steps x environments)."""
+    if config.exploration == "noisy_argmax":
+        return Exploration(normal=jax.random.normal(key, (*shape, num_actions)))
+    key_coin, key_action = jax.random.split(key)
+    return Exploration(
+        coin=jax.random.uniform(key_coin, shape),
+        action=jax.random.randint(key_action, shape, 0, num_actions, dtype=jnp.int32),
+    )
+
+
 def select_action(
-    config: QLearningConfig, q_row: jax.Array, key: jax.Array, episode: jax.Array,
+    config: QLearningConfig, q_row: jax.Array, noise: Exploration, episode: jax.Array,
     progress: jax.Array,
 ) -> jax.Array:
     """Choose ``A_t`` from ``S_t`` with a policy using Q: ε-greedy or noisy argmax.
 
     ``noisy_argmax``: ``argmax_a Q(s, a) + noise_scale * randn_a / episode`` (the
     practical; ``episode`` counts from 1). ``epsilon_greedy``: a uniform action with
-    probability ε, else ``argmax_a Q(s, a)``.
+    probability ε, else ``argmax_a Q(s, a)``. ``noise`` is one decision's
+    :class:`Exploration`.
     """
-    num_actions = q_row.shape[-1]
-    key_noise, key_coin = jax.random.split(key)
     if config.exploration == "noisy_argmax":
-        noise = jax.random.normal(key_noise, (num_actions,)) * config.noise_scale / episode
-        return jnp.argmax(q_row + noise).astype(jnp.int32)
+        return jnp.argmax(q_row + noise.normal * config.noise_scale / episode).astype(jnp.int32)
     epsilon = _linear(config.epsilon, config.epsilon_end, progress)
-    explore = jax.random.uniform(key_coin) < epsilon
-    random_action = jax.random.randint(key_noise, (), 0, num_actions)
-    return jnp.where(explore, random_action, jnp.argmax(q_row)).astype(jnp.int32)
+    greedy = jnp.argmax(q_row).astype(jnp.int32)
+    return jnp.where(noise.coin < epsilon, noise.action, greedy)
 
 
 def td_target(q: jax.Array, transition: Transition, gamma) -> jax.Array:
@@ -207,8 +234,17 @@ def update_q(
     """
     s, a = transition.obs, transition.action
     weight = active.astype(q.dtype)
-    visits = jnp.zeros_like(q).at[s, a].add(weight)
-    step = learning_rate * weight * (target - q[s, a]) / jnp.maximum(visits[s, a], 1.0)
+    num_envs = weight.shape[0]
+    if num_envs == 1:
+        visits = weight
+    elif num_envs * num_envs <= q.size:
+        # Count, for each environment, the active ones that visited the same (s, a):
+        # O(num_envs^2), cheaper than a scatter into a table-sized array.
+        same = (s[:, None] == s[None, :]) & (a[:, None] == a[None, :])
+        visits = same.astype(q.dtype) @ weight
+    else:
+        visits = jnp.zeros_like(q).at[s, a].add(weight)[s, a]
+    step = learning_rate * weight * (target - q[s, a]) / jnp.maximum(visits, 1.0)
     return q.at[s, a].add(step)
 
 
@@ -261,23 +297,28 @@ def run_episode(
     """One episode in each environment: reset, then up to ``max_steps`` steps.
 
     Once an environment's episode ends (the goal, or the time limit) its remaining steps
-    are masked out: no update, no reward (the practical's ``break``).
+    are masked out: no update, no reward (the practical's ``break``). Every episode
+    starts from a fresh ``reset``, so the contract's automatic reset is never needed
+    inside an episode: :func:`make_env` wraps with ``cached_reset=True``, which saves
+    drawing a reset on every step.
     """
-    key, key_reset, key_steps = jax.random.split(state.key, 3)
+    key, key_reset, key_noise, key_steps = jax.random.split(state.key, 4)
     episode = state.episode + 1
     progress = state.episode / max(config.episodes - 1, 1)
     learning_rate = _linear(config.learning_rate, config.learning_rate_end, progress)
     _, env_state = env.batch_reset(key_reset, env_params, config.num_envs)
     active = jnp.ones(config.num_envs, bool)
+    noise = draw_exploration(
+        config, key_noise, (config.max_steps, config.num_envs), state.q.shape[-1]
+    )
 
-    def step(carry, key):
+    def step(carry, inputs):
         q, env_state, active, totals = carry
-        key_act, key_env = jax.random.split(key)
-        keys = jax.random.split(key_act, config.num_envs)
+        key, noise = inputs
         actions = jax.vmap(
-            lambda row, k: select_action(config, row, k, episode, progress)
-        )(q[env_state.obs], keys)
-        env_state, transition = env.batch_step(key_env, env_state, actions, env_params)
+            lambda row, n: select_action(config, row, n, episode, progress)
+        )(q[env_state.obs], noise)
+        env_state, transition = env.batch_step(key, env_state, actions, env_params)
         target = td_target(q, transition, config.gamma)
         q = update_q(q, transition, target, learning_rate, active)
         reached = transition.terminated
@@ -299,7 +340,8 @@ def run_episode(
         jnp.zeros(config.num_envs, bool),
     )
     (q, _, _, totals), _ = jax.lax.scan(
-        step, (state.q, env_state, active, totals), jax.random.split(key_steps, config.max_steps)
+        step, (state.q, env_state, active, totals),
+        (jax.random.split(key_steps, config.max_steps), noise),
     )
     return QLearningState(q=q, episode=episode, key=key), totals
 
@@ -309,7 +351,19 @@ def make_env(config: QLearningConfig) -> tuple[AutoReset, Any]:
     env, env_params = make(config.env)
     if hasattr(env_params, "max_steps_in_episode"):
         env_params = env_params.replace(max_steps_in_episode=config.max_steps)
-    return AutoReset(env), env_params
+    return AutoReset(env, cached_reset=True), env_params
+
+
+def _prepare(config: QLearningConfig, env: Any, env_params: Any):
+    """The environment behind the contract, its params, its exact model; config checked."""
+    if env is None:
+        env, env_params = make_env(config)
+    elif not isinstance(env, AutoReset):
+        env = AutoReset(env, cached_reset=True)
+    if env_params is None:
+        env_params = env.default_params
+    check_config(config, env, env_params)
+    return env, env_params, exact_model(env, env_params)
 
 
 def train(
@@ -318,44 +372,90 @@ def train(
     """Train one seed: ``episodes`` episodes in each of ``num_envs`` environments.
 
     ``env``/``env_params`` default to ``make_env(config)``; pass them to train on an
-    environment that is not in the registry. Jit-compiled (the config's static fields
-    and the environment are compile-time constants); ``jax.vmap`` over ``key`` (and
-    over a stacked config) trains many seeds in one call.
+    environment that is not in the registry. One compiled call (the config's static
+    fields and the environment are compile-time constants); ``jax.vmap`` over ``key``
+    (and over a stacked config, :func:`jaxrl.sweep.sweep`) trains many seeds in one call.
     """
-    if env is None:
-        env, env_params = make_env(config)
-    elif not isinstance(env, AutoReset):
-        env = AutoReset(env)
-    if env_params is None:
-        env_params = env.default_params
-    check_config(config, env, env_params)
-    return _train(config, key, env_params, exact_model(env, env_params), env)
+    env, env_params, model = _prepare(config, env, env_params)
+    return _train(config, key, env_params, model, env)
 
 
-@partial(jax.jit, static_argnames=("env",))
-def _train(config, key, env_params, model: ExactModel | None, env: AutoReset):
-    goal = None if model is None else model.goal
-    chunk = config.eval_every or config.episodes
+def train_in_chunks(
+    config: QLearningConfig,
+    keys: jax.Array,
+    env: Any = None,
+    env_params: Any = None,
+    on_chunk: Any = None,
+) -> tuple[QLearningState, QLearningMetrics]:
+    """Train a batch of seeds (``keys[i]``), one compiled chunk of episodes at a time.
+
+    The same computation as ``jax.vmap(train)``, cut into ``episodes / eval_every``
+    compiled calls so that ``on_chunk(episodes_done)`` can report progress between them
+    (from Python, never from inside the compiled loop).
+    """
+    env, env_params, model = _prepare(config, env, env_params)
+    start = jax.jit(jax.vmap(_start, in_axes=(None, 0, None, None, None)),
+                    static_argnums=4)
+    chunk = jax.jit(jax.vmap(_run_chunk, in_axes=(None, 0, 0, None, None, None)),
+                    static_argnums=5)
+    states, optimum = start(config, keys, env_params, model, env)
+    outputs = []
+    for _ in range(_num_chunks(config)):
+        states, output = chunk(config, states, optimum, env_params, model, env)
+        outputs.append(output)
+        if on_chunk is not None:
+            on_chunk(int(states.episode[0]))
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *outputs)
+    return states, jax.vmap(lambda out: _metrics(config, out))(stacked)
+
+
+def _num_chunks(config: QLearningConfig) -> int:
+    return config.episodes // (config.eval_every or config.episodes)
+
+
+def _start(config, key, env_params, model: ExactModel | None, env: AutoReset):
+    """The initial agent and, where the model is known, the optimum from planning."""
     state = init(config, key, env, env_params)
-    if model is not None:
+    optimum = None
+    if model is not None and config.track_optimum:
         optimum = value_iteration(model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
+    return state, optimum
 
-    def run_chunk(state, _):
-        state, totals = jax.lax.scan(
-            lambda state, _: run_episode(config, state, env, env_params, goal),
-            state, length=chunk,
-        )
-        scores = None
-        if model is not None:
-            scores = (state.episode, *evaluate_q(config, state.q, model, optimum))
-        return state, (totals, scores)
 
-    state, (totals, scores) = jax.lax.scan(run_chunk, state, length=config.episodes // chunk)
-    returns, lengths, success = (x.reshape((config.episodes, config.num_envs)) for x in totals)
+def _run_chunk(config, state, optimum, env_params, model: ExactModel | None, env: AutoReset):
+    """``eval_every`` episodes (all of them if 0), then the distance to the optimum."""
+    goal = None if model is None else model.goal
+    if not config.track_optimum:
+        model = None
+    state, totals = jax.lax.scan(
+        lambda state, _: run_episode(config, state, env, env_params, goal),
+        state, length=config.eval_every or config.episodes,
+    )
+    scores = None
+    if model is not None:
+        scores = (state.episode, *evaluate_q(config, state.q, model, optimum))
+    return state, (totals, scores)
+
+
+def _metrics(config: QLearningConfig, output) -> QLearningMetrics:
+    """The scanned chunk outputs as :class:`QLearningMetrics`."""
+    totals, scores = output
+    shape = (config.episodes, config.num_envs)
+    returns, lengths, success = (x.reshape(shape) for x in totals)
     metrics = QLearningMetrics(episode_return=returns, episode_length=lengths, success=success)
     if scores is not None:
         metrics = metrics.replace(
             eval_episode=scores[0], q_error=scores[1], value_gap=scores[2],
             greedy_success=scores[3],
         )
-    return state, metrics
+    return metrics
+
+
+@partial(jax.jit, static_argnames=("env",))
+def _train(config, key, env_params, model: ExactModel | None, env: AutoReset):
+    state, optimum = _start(config, key, env_params, model, env)
+    state, output = jax.lax.scan(
+        lambda state, _: _run_chunk(config, state, optimum, env_params, model, env),
+        state, length=_num_chunks(config),
+    )
+    return state, _metrics(config, output)
