@@ -39,3 +39,26 @@ def disturb(key: jax.Array, action: jax.Array, episode: jax.Array, num_actions: 
     noise = jax.random.normal(key, jnp.shape(action)) * 10.0 / (episode / 50.0 + 10.0)
     action = action + jnp.trunc(noise).astype(jnp.int32)
     return jnp.clip(action, 0, num_actions - 1).astype(jnp.int32)
+
+
+# ---------------------------------------------------------------------------------------
+# Continuous actions (DDPG): Gaussian and Ornstein-Uhlenbeck noise, clipped to the bounds.
+# ---------------------------------------------------------------------------------------
+
+
+def gaussian_noise(key: jax.Array, shape, sigma) -> jax.Array:
+    """``σ ε`` with ``ε ~ N(0, I)``: independent noise at every step (wsmemmo, TD3)."""
+    return sigma * jax.random.normal(key, shape)
+
+
+def ornstein_uhlenbeck(key: jax.Array, noise: jax.Array, sigma, theta, dt) -> jax.Array:
+    """One Euler step of the OU process ``dx = -θ x dt + σ dW`` (mean 0):
+    ``x' = x - θ x dt + σ √dt ε``. Temporally correlated noise (Lillicrap et al.;
+    the course's supaero2022 practical uses θ = 0.15, σ = 0.2, dt = 1e-2)."""
+    eps = jax.random.normal(key, jnp.shape(noise))
+    return noise - theta * noise * dt + sigma * jnp.sqrt(dt) * eps
+
+
+def clip_action(action: jax.Array, low, high) -> jax.Array:
+    """The noisy action clipped back into the action space ``[low, high]``."""
+    return jnp.clip(action, low, high)

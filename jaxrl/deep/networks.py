@@ -96,3 +96,83 @@ def input_size(space: Any) -> int:
     for dim in space.shape:
         size *= int(dim)
     return size
+
+
+# ---------------------------------------------------------------------------------------
+# DDPG's actor and critic (Lillicrap et al. 2016; the course's DDPG practical).
+# ---------------------------------------------------------------------------------------
+
+
+def symmetric_uniform(scale: float) -> Any:
+    """U(-scale, scale) weights: the course's (and Lillicrap et al.'s) output layers,
+    ``U(±3e-3)``, so that the untrained actor and critic start near zero."""
+
+    def init(key: jax.Array, shape: Sequence[int], dtype: Any = jnp.float32) -> jax.Array:
+        return jax.random.uniform(key, shape, dtype, minval=-scale, maxval=scale)
+
+    return init
+
+
+def _output_init(scale: float) -> Any:
+    return symmetric_uniform(scale) if scale > 0 else nn.initializers.lecun_normal()
+
+
+def scale_action(y: jax.Array, low: Any, high: Any) -> jax.Array:
+    """Map ``y`` in ``[-1, 1]`` to ``[low, high]``: ``(high + low)/2 + y (high - low)/2``.
+
+    Symmetric bounds (``low = -high``) give ``y * high``, so ``y = ±1`` hits the bounds
+    exactly.
+    """
+    low, high = jnp.asarray(low, jnp.float32), jnp.asarray(high, jnp.float32)
+    return (high + low) / 2 + y * (high - low) / 2
+
+
+class Actor(nn.Module):
+    """``π(s; θ^π)``: an MLP from a flat observation to an action in ``[low, high]``.
+
+    The last layer goes through ``tanh`` and is scaled to the action bounds
+    (:func:`scale_action`), so the deterministic policy never leaves the action space.
+    The bounds are call arguments (they may come from traced environment params).
+
+    Attributes:
+      action_dim: size of the (flat) action.
+      hidden_sizes: widths of the hidden layers.
+      activation: name in :data:`ACTIVATIONS`.
+      final_scale: output weights ``U(±final_scale)`` (course: 3e-3); 0: LeCun normal.
+    """
+
+    action_dim: int
+    hidden_sizes: Sequence[int] = (64, 64)
+    activation: str = "relu"
+    final_scale: float = 3e-3
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, low: Any = -1.0, high: Any = 1.0) -> jax.Array:
+        act = ACTIVATIONS[self.activation]
+        x = obs
+        for size in self.hidden_sizes:
+            x = act(nn.Dense(size)(x))
+        x = nn.Dense(self.action_dim, kernel_init=_output_init(self.final_scale))(x)
+        return scale_action(jnp.tanh(x), low, high)
+
+
+class Critic(nn.Module):
+    """``Q(s, a; θ^Q)``: an MLP on the concatenation ``[s, a]``, one value per row.
+
+    Attributes:
+      hidden_sizes: widths of the hidden layers.
+      activation: name in :data:`ACTIVATIONS`.
+      final_scale: output weights ``U(±final_scale)`` (course: 3e-3); 0: LeCun normal.
+    """
+
+    hidden_sizes: Sequence[int] = (64, 64)
+    activation: str = "relu"
+    final_scale: float = 3e-3
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        act = ACTIVATIONS[self.activation]
+        x = jnp.concatenate([obs, action.astype(obs.dtype)], axis=-1)
+        for size in self.hidden_sizes:
+            x = act(nn.Dense(size)(x))
+        return nn.Dense(1, kernel_init=_output_init(self.final_scale))(x)[..., 0]
