@@ -82,7 +82,7 @@ def main() -> None:
     seeds_learning = 8 if args.quick else 100
     widths = [1, 8] if args.quick else [1, 100, 4096]
     throughput_episodes = 50 if args.quick else 500
-    numpy_episodes = 20 if args.quick else 200
+    numpy_episodes = 20 if args.quick else 500
     print(f"device: {common.device_info()['device']} ({jax.default_backend()})")
 
     # (a) The practical, 100 seeds, scored against the exact optimum.
@@ -108,8 +108,8 @@ def main() -> None:
           f"{100 * learning['greedy_success_mean']:.2f}%",
           f"{100 * learning['greedy_success_min']:.2f}%", "0.70 / 1.00 / 99.9% / 99.2%"]]))
 
-    # (b) Throughput against the numpy loop.
-    _, numpy_rate = numpy_practical(numpy_episodes)
+    # (b) Throughput against the numpy loop (timed before and after, best kept).
+    numpy_rates = [numpy_practical(numpy_episodes)[1]]
     fast = QLearningConfig(episodes=throughput_episodes, track_optimum=False)
     run = jax.jit(jax.vmap(lambda k: train(fast, k)))
     rows = []
@@ -121,7 +121,11 @@ def main() -> None:
         seconds = common.timeit(lambda keys=keys: run(keys), repeats=1 if width > 100 else 3)
         rate = width * throughput_episodes / seconds
         rows.append({"seeds": width, "episodes_per_s": rate, "compile_and_run_s": first,
-                     "run_s": seconds, "speedup_vs_numpy": rate / numpy_rate})
+                     "run_s": seconds})
+        numpy_rates.append(numpy_practical(numpy_episodes)[1])
+    numpy_rate = max(numpy_rates)
+    for row in rows:
+        row["speedup_vs_numpy"] = row["episodes_per_s"] / numpy_rate
     print(f"\n(b) Training episodes per second ({throughput_episodes} episodes per seed; "
           f"numpy loop: {numpy_rate:.0f} episodes/s over {numpy_episodes} episodes)")
     print(common.format_table(

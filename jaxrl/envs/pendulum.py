@@ -471,8 +471,9 @@ def _uniform_index(key: jax.Array, n: int, shape: tuple[int, ...] = ()) -> jax.A
     return (jax.random.bits(key, shape, jnp.uint32) % jnp.uint32(n)).astype(jnp.int32)
 
 
-class _DeterministicStepMixin:
-    """gymnax's auto-resetting ``step``, minus one key split, plus host-side checks.
+class _CourseEnvironment(environment.Environment):
+    """Base of the course's environments: gymnax's auto-resetting ``step``, minus one key
+    split, plus host-side checks.
 
     The pendulums' ``step_env`` is deterministic and never reads its key, so the key goes
     whole to ``reset_env`` instead of being split in two as gymnax's base ``step`` does:
@@ -530,8 +531,7 @@ class _DeterministicStepMixin:
         return obs, state, reward, terminated, truncated, info
 
 
-class _ContinuousStatePendulum(_DeterministicStepMixin,
-                               environment.Environment[PendulumState, PendulumParams]):
+class _ContinuousStatePendulum(_CourseEnvironment):
     """Shared reset, observation and spaces of :class:`Pendulum` and :class:`HybridPendulum`."""
 
     _supports_transition_gradients = True
@@ -676,8 +676,7 @@ class HybridPendulum(_ContinuousStatePendulum):
         return UniformDiscrete(NU)
 
 
-class DiscretePendulum(_DeterministicStepMixin,
-                       environment.Environment[DiscretePendulumState, DiscretePendulumParams]):
+class DiscretePendulum(_CourseEnvironment):
     """The course's discrete pendulum (``pendulummodel.DiscretePendulum``).
 
     380 states (observation: the flat index ``x = iq + iv * 20``), 9 torques. A step
