@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     qlearning = algos.add_parser("qlearning", help="tabular Q-learning (the course practical)")
     tabular_cli.add_arguments(qlearning)
     qlearning.set_defaults(run=tabular_cli.run)
+    from jaxrl.deep import ddpg_cli
+    for name, text in (("ddpg", "DDPG (continuous actions)"), ("td3", "TD3 (DDPG + switches)")):
+        sub = algos.add_parser(name, help=text)
+        ddpg_cli.add_arguments(sub, td3=name == "td3")
+        sub.set_defaults(run=ddpg_cli.run)
     return parser
 
 
