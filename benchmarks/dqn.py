@@ -1,0 +1,199 @@
+"""DQN and naive NN-Q: learning (final greedy return over seeds) and speed (env steps/s).
+
+* learning: DQN's default config (tuned on CartPole-v1, the same for every seed) on
+  CartPole-v1 and Acrobot-v1 at 100k env steps, 16 seeds; the course's DQN practical on
+  HybridPendulum; naive NN-Q against DQN on CartPole-v1 (learning curves in a PNG).
+* speed: env steps/s, compile time apart, at 1, 16 and 128 seeds on rejax's CartPole
+  config, and rejax's own DQN on that config side by side (same network, num envs,
+  batch, updates per step and evaluation budget: 128 greedy episodes every 2500 steps)
+  when ``.venv-rejax`` exists (``../shared/peers/README.md``); otherwise the peer
+  columns are skipped with a note.
+
+    .venv/bin/python benchmarks/dqn.py            # full run (tens of minutes on 2 cores)
+    .venv/bin/python benchmarks/dqn.py --quick    # smoke run, seconds
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import format_table, parser, write_json  # noqa: E402
+
+from jaxrl.deep import dqn, nnq  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+REJAX_PY = ROOT / ".venv-rejax" / "bin" / "python"
+REJAX_BENCH = ROOT.parent / "shared" / "peers" / "rejax_bench.py"
+
+#: rejax's configs/gymnax/cartpole.yaml `dqn:`, in jaxrl's terms (for the speed race).
+REJAX_CARTPOLE = dqn.DQNConfig(
+    env="CartPole-v1", total_steps=100_000, num_envs=10, buffer_size=50_000,
+    learning_starts=5_000, batch_size=100, updates_per_step=5, target_update_every=10,
+    tau=0.02, exploration_steps=50_000, epsilon_end=0.05, hidden_sizes=(64, 64),
+    activation="swish", dueling=True, double=True, loss="l2", learning_rate=1e-3,
+    learning_rate_end=None, max_grad_norm=10.0, eval_every=2_500, eval_episodes=128,
+)
+#: The course's DQN practical (course.md §3.2, supaero tp5/tp6) on HybridPendulum:
+#: (32, 32) ReLU, Adam 1e-3, MSE, soft τ = 0.01 every step, replay 10k, batch 64.
+COURSE_HYBRID = dqn.DQNConfig(
+    env="HybridPendulum", total_steps=60_000, num_envs=1, buffer_size=10_000,
+    learning_starts=64, batch_size=64, updates_per_step=1, target_update_every=1,
+    tau=0.01, exploration_steps=30_000, epsilon_end=0.05, hidden_sizes=(32, 32),
+    activation="relu", dueling=False, double=False, loss="l2", learning_rate=1e-3,
+    learning_rate_end=None, eval_every=10_000, eval_episodes=16,
+)
+GOALS = {"cartpole_mean": 490.0, "cartpole_min": 450.0, "acrobot_mean": -90.0,
+         "speedup": 3.0}
+
+
+def learn(config, seeds: int, algo=dqn):
+    result = algo.run(config, jax.random.split(jax.random.key(0), seeds))
+    final = np.asarray(result.curve.final_return)
+    curve = np.asarray(result.curve.eval_return).mean(-1)
+    return {
+        "env": config.env, "seeds": seeds, "env_steps": result.env_steps,
+        "final_mean": float(final.mean()), "final_min": float(final.min()),
+        "final_max": float(final.max()), "final_per_seed": final.tolist(),
+        "curve_steps": np.asarray(result.curve.env_steps)[0].tolist(),
+        "curve_mean": curve.mean(0).tolist(), "curve_min": curve.min(0).tolist(),
+        "wall_s": result.wall_s, "compile_s": result.compile_s,
+    }
+
+
+def speed(config, seeds: int):
+    result = dqn.run(config, jax.random.split(jax.random.key(1), seeds))
+    final = np.asarray(result.curve.final_return)
+    return {"seeds": seeds, "env_steps_per_s": seeds * result.env_steps / result.wall_s,
+            "wall_s": result.wall_s, "compile_s": result.compile_s,
+            "final_mean": float(final.mean()), "final_min": float(final.min())}
+
+
+def rejax(seeds: int, total_steps: int):
+    if not REJAX_PY.exists() or not REJAX_BENCH.exists():
+        return None
+    cmd = [str(REJAX_PY), str(REJAX_BENCH), "--preset", "dqn_cartpole", "--num-seeds",
+           str(seeds), "--reps", "1", "--total-timesteps", str(total_steps)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        print(f"rejax failed: {proc.stderr[-500:]}")
+        return None
+    return json.loads(lines[-1])
+
+
+def plot(path: Path, curves: dict[str, dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, res in curves.items():
+        ax.plot(res["curve_steps"], res["curve_mean"], label=f"{name} (mean)")
+        ax.plot(res["curve_steps"], res["curve_min"], "--", label=f"{name} (worst seed)")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("greedy return")
+    ax.set_title(f"CartPole-v1, {next(iter(curves.values()))['seeds']} seeds")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> int:
+    args = parser("dqn", __doc__.splitlines()[0]).parse_args()
+    quick = args.quick
+    seeds = 2 if quick else 16
+    steps = 2_000 if quick else 100_000
+    small = dict(total_steps=steps, eval_every=steps // 4 if quick else 10_000)
+    if quick:
+        small.update(learning_starts=500, exploration_steps=1_000, eval_episodes=4)
+    results: dict = {"learning": {}, "speed": {}}
+
+    print("== learning: final greedy return over seeds ==")
+    default = dqn.DQNConfig(**small)
+    results["learning"]["CartPole-v1"] = learn(default, seeds)
+    if not quick:  # quick: compile time would dominate; these run in the full benchmark
+        results["learning"]["Acrobot-v1"] = learn(default.replace(env="Acrobot-v1"), seeds)
+        results["learning"]["HybridPendulum"] = learn(COURSE_HYBRID, seeds)
+    nnq_config = nnq.NNQConfig(total_steps=steps, num_envs=10,
+                               eval_every=small["eval_every"],
+                               eval_episodes=4 if quick else 16)
+    results["learning"]["nnq CartPole-v1"] = learn(nnq_config, seeds, algo=nnq)
+    rows = [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"], r["final_max"],
+             r["wall_s"], r["compile_s"]] for name, r in results["learning"].items()]
+    print(format_table(["run", "seeds", "env steps", "mean", "min", "max", "wall s",
+                        "compile s"], rows))
+    png = args.out.with_suffix(".png")
+    plot(png, {"DQN": results["learning"]["CartPole-v1"],
+               "naive NN-Q": results["learning"]["nnq CartPole-v1"]})
+    print(f"learning curves: {png}")
+
+    print("\n== deeptable (course §3.1): NN-Q, one-hot linear, SGD 0.1, DiscretePendulum ==")
+    dt_seeds = 2 if quick else 10
+    episodes = 50 if quick else 500
+    train_success, greedy = jax.vmap(lambda k: nnq.deeptable(k, episodes=episodes))(
+        jax.random.split(jax.random.key(100), dt_seeds))
+    train_success, greedy = np.asarray(train_success), np.asarray(greedy)
+    results["deeptable"] = {"seeds": dt_seeds, "episodes": episodes,
+                            "training_success": train_success.tolist(),
+                            "greedy_success": greedy.tolist()}
+    print(format_table(["seeds", "episodes", "training success (mean)", "greedy success (mean)",
+                        "seeds with greedy >= 0.99"],
+                       [[dt_seeds, episodes, float(train_success.mean()),
+                         float(greedy.mean()), int((greedy >= 0.99).sum())]]))
+    print("course.md §3.1 re-simulation: training success ≈ 0.84, greedy ≈ 0.995")
+
+    print("\n== speed: rejax's CartPole DQN config, 128 greedy episodes every 2500 steps ==")
+    race_steps = 5_000 if quick else 25_000
+    race = REJAX_CARTPOLE.replace(total_steps=race_steps)
+    if quick:
+        race = race.replace(learning_starts=1_000, eval_episodes=8)
+    widths = (1,) if quick else (1, 16, 128)
+    rows = []
+    for n in widths:
+        ours = speed(race.replace(total_steps=min(race_steps, 10_000)) if n == 128 else race, n)
+        peer = rejax(n, race_steps) if n in (1, 16) and not quick else None
+        results["speed"][str(n)] = {"jaxrl": ours, "rejax": peer}
+        ratio = ours["env_steps_per_s"] / peer["env_steps_per_s"] if peer else None
+        rows.append([n, ours["env_steps_per_s"], ours["compile_s"],
+                     peer["env_steps_per_s"] if peer else "-",
+                     peer["compile_s"] if peer else "-",
+                     f"{ratio:.1f}x" if ratio else "-"])
+    print(format_table(["seeds", "jaxrl steps/s", "jaxrl compile s", "rejax steps/s",
+                        "rejax compile s", "speed-up"], rows))
+    if not REJAX_PY.exists():
+        print("note: no .venv-rejax: rejax columns skipped (see ../shared/peers/README.md)")
+
+    cp = results["learning"]["CartPole-v1"]
+    ac = results["learning"].get("Acrobot-v1", {"final_mean": float("nan")})
+    ratios = [results["speed"][k]["jaxrl"]["env_steps_per_s"]
+              / results["speed"][k]["rejax"]["env_steps_per_s"]
+              for k in ("1", "16") if results["speed"].get(k, {}).get("rejax")]
+    goals = {
+        "CartPole-v1 mean >= 490": cp["final_mean"] >= GOALS["cartpole_mean"],
+        "CartPole-v1 every seed >= 450": cp["final_min"] >= GOALS["cartpole_min"],
+        "Acrobot-v1 mean >= -90": ac["final_mean"] >= GOALS["acrobot_mean"],
+        ">= 3x rejax steps/s at 1 and 16 seeds": (bool(ratios) and len(ratios) == 2
+                                                  and min(ratios) >= GOALS["speedup"])
+        if ratios else None,
+    }
+    results["goals"] = goals
+    print("\n== goals" + (" (quick run: budgets too small to mean anything)" if quick else "")
+          + " ==")
+    for name, met in goals.items():
+        print(f"  {name}: {'met' if met else 'not measured' if met is None else 'MISSED'}")
+    write_json(args.out, "dqn", results, quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
