@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = algos.add_parser(name, help=text)
         ddpg_cli.add_arguments(sub, td3=name == "td3")
         sub.set_defaults(run=ddpg_cli.run)
+    from jaxrl.deep import cli as deep_cli
+    for name, text in (("dqn", "DQN (replay + target network)"),
+                       ("nnq", "naive Q-learning with a network")):
+        sub = algos.add_parser(name, help=text)
+        deep_cli.add_arguments(sub, name)
+        sub.set_defaults(run=deep_cli.run)
     return parser
 
 
