@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import format_table, parser, timeit, write_json  # noqa: E402
+from common import format_table, parser, timeit_interleaved, write_json  # noqa: E402
 
 from jaxrl.envs.registry import make  # noqa: E402
 from jaxrl.envs.wrappers import AutoReset  # noqa: E402
@@ -87,26 +87,36 @@ def rollout(env: Any, params: Any, num_envs: int, num_steps: int, mode: str):
     return run
 
 
-def measure(
-    name: str, num_envs: int, num_steps: int, mode: str, repeats: int, min_time: float = 0.0
-) -> dict:
-    """Compile one rollout, then time it (best of ``repeats`` samples of at least
-    ``min_time`` seconds each); steps per second over all environments."""
-    env, params = make(name)
+def measure_width(names: list[str], modes_of: Any, num_envs: int, num_steps: int,
+                  repeats: int) -> list[dict]:
+    """Compile every (env, mode) rollout at one width, then time them in turns (best of
+    ``repeats`` rounds), so that load drift on a shared machine hits all of them alike;
+    steps per second over all environments."""
     key = jax.random.key(0)
-    start = time.perf_counter()
-    compiled = jax.jit(rollout(env, params, num_envs, num_steps, mode)).lower(key).compile()
-    compile_s = time.perf_counter() - start
-    seconds = timeit(lambda: compiled(key), repeats=repeats, min_time=min_time)
-    return {
-        "env": name,
-        "width": num_envs,
-        "mode": mode,
-        "steps": num_steps,
-        "compile_s": compile_s,
-        "run_s": seconds,
-        "steps_per_s": num_envs * num_steps / seconds,
-    }
+    compiled, compile_s = {}, {}
+    for name in names:
+        env, params = make(name)
+        for mode in modes_of(num_envs):
+            start = time.perf_counter()
+            fn = jax.jit(rollout(env, params, num_envs, num_steps, mode)).lower(key).compile()
+            compile_s[(name, mode)] = time.perf_counter() - start
+            compiled[(name, mode)] = fn
+    best = timeit_interleaved(
+        {f"{name}|{mode}": (lambda fn=fn: fn(key)) for (name, mode), fn in compiled.items()},
+        repeats=repeats,
+    )
+    return [
+        {
+            "env": name,
+            "width": num_envs,
+            "mode": mode,
+            "steps": num_steps,
+            "compile_s": compile_s[(name, mode)],
+            "run_s": best[f"{name}|{mode}"],
+            "steps_per_s": num_envs * num_steps / best[f"{name}|{mode}"],
+        }
+        for (name, mode) in compiled
+    ]
 
 
 def main() -> None:
@@ -117,20 +127,19 @@ def main() -> None:
     args = p.parse_args()
     steps = QUICK_STEPS if args.quick else STEPS
     widths = args.widths or list(steps)
-    repeats = args.repeats or (1 if args.quick else 5)
-    min_time = 0.0 if args.quick else 0.2
+    repeats = args.repeats or (1 if args.quick else 7)
+
+    def modes_of(width: int) -> tuple[str, ...]:
+        # --quick compiles the wrapper's two modes at the widest width only.
+        return MODES if not args.quick or width == max(widths) else MODES[:1]
 
     results = []
-    for name in OURS + PEERS:
-        for width in widths:
-            num_steps = steps.get(width, max(100, 20_000 // width))
-            # --quick compiles the wrapper's two modes at the widest width only.
-            modes = MODES if not args.quick or width == max(widths) else MODES[:1]
-            for mode in modes:
-                results.append(measure(name, width, num_steps, mode, repeats, min_time))
-                r = results[-1]
-                print(f"  {name:>16} x{width:<5} {mode:<17} {r['steps_per_s']:>12,.0f} steps/s",
-                      file=sys.stderr)
+    for width in widths:
+        num_steps = steps.get(width, max(100, 20_000 // width))
+        for r in measure_width(OURS + PEERS, modes_of, width, num_steps, repeats):
+            results.append(r)
+            print(f"  {r['env']:>16} x{width:<5} {r['mode']:<17} "
+                  f"{r['steps_per_s']:>12,.0f} steps/s", file=sys.stderr)
 
     rate = {(r["env"], r["width"], r["mode"]): r["steps_per_s"] for r in results}
 
