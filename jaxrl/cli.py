@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from jaxrl.argtypes import non_negative_int
+
 
 def _maze(args: argparse.Namespace) -> int:
     """Print the lecture's value-iteration tables and the greedy policy."""
@@ -23,14 +25,6 @@ def _maze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     maze = commands.add_parser("maze", help="value iteration on the lecture's 3x4 maze")
     maze.add_argument(
         "--iterations",
-        type=_non_negative_int,
+        type=non_negative_int,
         nargs="+",
         default=list(LECTURE_ITERATIONS),
         metavar="N",

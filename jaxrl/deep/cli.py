@@ -17,37 +17,29 @@ import dataclasses
 import json
 from pathlib import Path
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+from jaxrl.argtypes import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser, algo: str = "dqn") -> None:
     """The options of ``jaxrl train dqn`` / ``jaxrl train nnq``."""
     parser.set_defaults(deep_algo=algo)
     parser.add_argument("--env", default="CartPole-v1", help="environment (default: %(default)s)")
-    parser.add_argument("--seeds", type=_positive_int, default=1, help="independent seeds")
+    parser.add_argument("--seeds", type=positive_int, default=1, help="independent seeds")
     parser.add_argument("--seed", type=int, default=0, help="base random seed")
-    parser.add_argument("--steps", type=_positive_int, default=100_000,
+    parser.add_argument("--steps", type=positive_int, default=100_000,
                         help="environment steps per seed (default: %(default)s)")
-    parser.add_argument("--num-envs", type=_positive_int, default=None,
+    parser.add_argument("--num-envs", type=positive_int, default=None,
                         help="parallel environments per seed")
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--gamma", type=float, default=None, help="discount γ")
-    parser.add_argument("--eval-every", type=_positive_int, default=None,
+    parser.add_argument("--eval-every", type=positive_int, default=None,
                         help="environment steps between greedy evaluations")
-    parser.add_argument("--eval-episodes", type=_positive_int, default=None,
+    parser.add_argument("--eval-episodes", type=positive_int, default=None,
                         help="greedy episodes per evaluation")
     if algo == "dqn":
-        parser.add_argument("--batch-size", type=_positive_int, default=None)
-        parser.add_argument("--buffer-size", type=_positive_int, default=None)
-        parser.add_argument("--updates-per-step", type=_positive_int, default=None)
+        parser.add_argument("--batch-size", type=positive_int, default=None)
+        parser.add_argument("--buffer-size", type=positive_int, default=None)
+        parser.add_argument("--updates-per-step", type=positive_int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="write DIR/summary.json")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

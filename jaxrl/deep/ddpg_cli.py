@@ -19,17 +19,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from jaxrl.argtypes import positive_int
 from jaxrl.deep import ddpg
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -48,14 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser, td3: bool = False) -> None:
         "%(default)s); 'Pendulum' is the course's")
     add("--sincos", action="store_true",
         help="observe [cos q, sin q, v] (the course Pendulum, as in the DDPG practical)")
-    add("--seeds", type=_positive, default=1, help="independent runs, vmapped")
+    add("--seeds", type=positive_int, default=1, help="independent runs, vmapped")
     add("--seed", type=int, default=0, help="base random seed")
-    add("--steps", type=_positive, default=d.total_steps, help="environment steps per seed")
-    add("--num-envs", type=_positive, default=d.num_envs)
-    add("--buffer-size", type=_positive, default=d.buffer_size)
-    add("--batch-size", type=_positive, default=d.batch_size)
+    add("--steps", type=positive_int, default=d.total_steps, help="environment steps per seed")
+    add("--num-envs", type=positive_int, default=d.num_envs)
+    add("--buffer-size", type=positive_int, default=d.buffer_size)
+    add("--batch-size", type=positive_int, default=d.batch_size)
     add("--learning-starts", type=int, default=d.learning_starts)
-    add("--updates-per-step", type=_positive, default=d.updates_per_step)
+    add("--updates-per-step", type=positive_int, default=d.updates_per_step)
     add("--hidden", type=_sizes, default=d.hidden_sizes, help="hidden sizes, e.g. 64,64")
     add("--activation", default=d.activation)
     add("--noise", choices=ddpg.NOISES, default=d.noise, help="exploration noise")
@@ -65,12 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser, td3: bool = False) -> None:
     add("--critic-lr", type=float, default=d.critic_lr)
     add("--gamma", type=float, default=d.gamma)
     add("--tau", type=float, default=d.tau, help="soft target update τ in (0, 1]")
-    add("--num-critics", type=_positive, default=d.num_critics, help="TD3: 2")
-    add("--policy-delay", type=_positive, default=d.policy_delay, help="TD3: 2")
+    add("--num-critics", type=positive_int, default=d.num_critics, help="TD3: 2")
+    add("--policy-delay", type=positive_int, default=d.policy_delay, help="TD3: 2")
     add("--target-noise", type=float, default=d.target_noise, help="TD3: 0.2")
     add("--target-noise-clip", type=float, default=d.target_noise_clip)
-    add("--eval-every", type=_positive, default=d.eval_every)
-    add("--eval-episodes", type=_positive, default=d.eval_episodes)
+    add("--eval-every", type=positive_int, default=d.eval_every)
+    add("--eval-episodes", type=positive_int, default=d.eval_episodes)
     add("--out", type=Path, default=None, help="write DIR/summary.json")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from jaxrl.argtypes import positive_int
 from jaxrl.tabular.qlearning import (
     EXPLORATIONS,
     QLearningConfig,
@@ -27,12 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = QLearningConfig()
     parser.add_argument("--env", default=defaults.env,
                         help="environment with Discrete observations (default: %(default)s)")
-    parser.add_argument("--seeds", type=_positive, default=1, help="independent runs")
+    parser.add_argument("--seeds", type=positive_int, default=1, help="independent runs")
     parser.add_argument("--seed", type=int, default=0, help="base random seed")
-    parser.add_argument("--episodes", type=_positive, default=defaults.episodes)
-    parser.add_argument("--max-steps", type=_positive, default=defaults.max_steps,
+    parser.add_argument("--episodes", type=positive_int, default=defaults.episodes)
+    parser.add_argument("--max-steps", type=positive_int, default=defaults.max_steps,
                         help="steps per episode at most")
-    parser.add_argument("--num-envs", type=_positive, default=defaults.num_envs)
+    parser.add_argument("--num-envs", type=positive_int, default=defaults.num_envs)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="α in (0, 1]")
     parser.add_argument("--gamma", type=float, default=defaults.gamma)
     parser.add_argument("--exploration", choices=EXPLORATIONS, default=defaults.exploration)
@@ -43,14 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write DIR/summary.json")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
 
 
 def config_from(args: argparse.Namespace) -> QLearningConfig:
