@@ -57,6 +57,15 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl import train as driver
+from jaxrl.checks import (
+    NON_NEGATIVE,
+    POSITIVE,
+    RATE,
+    UNIT_INTERVAL,
+    check_choices,
+    check_counts,
+    check_numbers,
+)
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic, input_size, preprocess
 from jaxrl.envs.registry import make
@@ -158,16 +167,6 @@ class DDPGState(struct.PyTreeNode):
 # -- checks, networks, optimisers -------------------------------------------------------
 
 
-def _concrete(x: Any) -> bool:
-    return x is not None and not isinstance(x, jax.core.Tracer)
-
-
-def _values(x: Any) -> list[float]:
-    import numpy as np
-
-    return [float(v) for v in np.ravel(np.asarray(x))]
-
-
 def check_config(config: DDPGConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment DDPG cannot run."""
     action_space = env.action_space(env_params)
@@ -179,38 +178,28 @@ def check_config(config: DDPGConfig, env: Any, env_params: Any) -> None:
     obs_space = env.observation_space(env_params)
     if not isinstance(obs_space, (spaces.Discrete, spaces.Box)):
         raise ValueError(f"DDPG needs array (Box) or Discrete observations, got {obs_space!r}")
-    for name in ("total_steps", "num_envs", "buffer_size", "batch_size", "updates_per_step",
-                 "num_critics", "policy_delay", "eval_every", "eval_episodes"):
-        if int(getattr(config, name)) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
-    if int(config.learning_starts) < 0:
-        raise ValueError(f"learning_starts must be >= 0, got {config.learning_starts}")
+    check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
+                          "updates_per_step", "num_critics", "policy_delay", "eval_every",
+                          "eval_episodes"))
+    check_counts(config, ("learning_starts",), minimum=0)
     if config.batch_size > config.buffer_size or config.num_envs > config.buffer_size:
         raise ValueError(f"batch_size ({config.batch_size}) and num_envs ({config.num_envs})"
                          f" must not exceed buffer_size ({config.buffer_size})")
-    if config.noise not in NOISES:
-        raise ValueError(f"noise must be one of {NOISES}, got {config.noise!r}")
-    if config.activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, "
-                         f"got {config.activation!r}")
-    checks = {
-        "tau": (lambda v: 0.0 < v <= 1.0, "in (0, 1] (1 copies the online weights)"),
-        "gamma": (lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
-        "actor_lr": (lambda v: v > 0, "> 0"),
-        "critic_lr": (lambda v: v > 0, "> 0"),
-        "exploration_noise": (lambda v: v >= 0, ">= 0 (a noise σ)"),
-        "target_noise": (lambda v: v >= 0, ">= 0 (a noise σ)"),
-        "target_noise_clip": (lambda v: v >= 0, ">= 0"),
-        "ou_theta": (lambda v: v >= 0, ">= 0"),
-        "ou_dt": (lambda v: v > 0, "> 0"),
-        "max_grad_norm": (lambda v: v > 0, "> 0"),
-    }
-    for name, (ok, text) in checks.items():
-        value = getattr(config, name)
-        if _concrete(value):
-            for v in _values(value):
-                if not ok(v):
-                    raise ValueError(f"{name} must be {text}, got {v}")
+    check_choices({"noise": (config.noise, NOISES),
+                   "activation": (config.activation, ACTIVATIONS)})
+    noise_sigma = (NON_NEGATIVE[0], ">= 0 (a noise σ)")
+    check_numbers(config, {
+        "tau": (RATE[0], "in (0, 1] (1 copies the online weights)"),
+        "gamma": UNIT_INTERVAL,
+        "actor_lr": POSITIVE,
+        "critic_lr": POSITIVE,
+        "exploration_noise": noise_sigma,
+        "target_noise": noise_sigma,
+        "target_noise_clip": NON_NEGATIVE,
+        "ou_theta": NON_NEGATIVE,
+        "ou_dt": POSITIVE,
+        "max_grad_norm": POSITIVE,
+    })
 
 
 def action_bounds(env: Any, env_params: Any) -> tuple[jax.Array, jax.Array]:

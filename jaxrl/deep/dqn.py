@@ -42,6 +42,7 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl import train as driver
+from jaxrl.checks import POSITIVE, RATE, UNIT_INTERVAL, check_choices, check_counts, check_numbers
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
 from jaxrl.envs.registry import make
@@ -127,10 +128,6 @@ class DQNState(struct.PyTreeNode):
     key: jax.Array
 
 
-def _concrete(x: Any) -> bool:
-    return x is not None and not isinstance(x, jax.core.Tracer)
-
-
 def check_config(config: DQNConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment DQN cannot run."""
     action_space = env.action_space(env_params)
@@ -142,35 +139,26 @@ def check_config(config: DQNConfig, env: Any, env_params: Any) -> None:
     obs_space = env.observation_space(env_params)
     if not isinstance(obs_space, (spaces.Discrete, spaces.Box)):
         raise ValueError(f"DQN needs array (Box) or Discrete observations, got {obs_space!r}")
-    for name in ("total_steps", "num_envs", "buffer_size", "batch_size", "updates_per_step",
-                 "target_update_every", "eval_every", "eval_episodes"):
-        if int(getattr(config, name)) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
+    check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
+                          "updates_per_step", "target_update_every", "eval_every",
+                          "eval_episodes"))
     if config.batch_size > config.buffer_size:
         raise ValueError(f"batch_size ({config.batch_size}) is larger than the replay "
                          f"memory (buffer_size={config.buffer_size})")
     if config.num_envs > config.buffer_size:
         raise ValueError(f"num_envs ({config.num_envs}) is larger than buffer_size "
                          f"({config.buffer_size})")
-    if config.loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
-    if config.activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, "
-                         f"got {config.activation!r}")
-    for name in ("learning_rate", "learning_rate_end"):
-        value = getattr(config, name)
-        if _concrete(value) and not float(value) > 0:
-            raise ValueError(f"{name} must be > 0, got {float(value)}")
-    if _concrete(config.gamma) and not 0.0 <= float(config.gamma) <= 1.0:
-        raise ValueError(f"gamma (γ) must be in [0, 1], got {float(config.gamma)}")
-    for name in ("epsilon_start", "epsilon_end"):
-        value = getattr(config, name)
-        if _concrete(value) and not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be in [0, 1], got {float(value)}")
-    if _concrete(config.tau) and not 0.0 < float(config.tau) <= 1.0:
-        raise ValueError(f"tau must be in (0, 1], got {float(config.tau)}")
-    if _concrete(config.max_grad_norm) and not float(config.max_grad_norm) > 0:
-        raise ValueError(f"max_grad_norm must be > 0, got {float(config.max_grad_norm)}")
+    check_choices({"loss": (config.loss, LOSSES),
+                   "activation": (config.activation, ACTIVATIONS)})
+    check_numbers(config, {
+        "learning_rate": POSITIVE,
+        "learning_rate_end": POSITIVE,
+        "gamma": UNIT_INTERVAL,
+        "epsilon_start": UNIT_INTERVAL,
+        "epsilon_end": UNIT_INTERVAL,
+        "tau": RATE,
+        "max_grad_norm": POSITIVE,
+    }, labels={"gamma": "gamma (γ)"})
 
 
 def network(config: Any, env: Any, env_params: Any) -> QNetwork:

@@ -32,6 +32,7 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl import train as driver
+from jaxrl.checks import POSITIVE, UNIT_INTERVAL, check_choices, check_counts, check_numbers
 from jaxrl.deep import exploration
 from jaxrl.deep.dqn import td_target
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
@@ -109,10 +110,6 @@ class NNQState(struct.PyTreeNode):
     key: jax.Array
 
 
-def _concrete(x: Any) -> bool:
-    return x is not None and not isinstance(x, jax.core.Tracer)
-
-
 def check_config(config: NNQConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment NN-Q cannot run."""
     action_space = env.action_space(env_params)
@@ -122,23 +119,17 @@ def check_config(config: NNQConfig, env: Any, env_params: Any) -> None:
             f"{type(action_space).__name__} actions: use DDPG (jaxrl.deep.ddpg) for "
             "continuous actions"
         )
-    for name in ("total_steps", "num_envs", "eval_every", "eval_episodes"):
-        if int(getattr(config, name)) < 1:
-            raise ValueError(f"{name} must be >= 1, got {getattr(config, name)}")
-    for name, value, allowed in (("exploration", config.exploration, EXPLORATIONS),
-                                 ("loss", config.loss, LOSSES),
-                                 ("optimizer", config.optimizer, OPTIMIZERS),
-                                 ("activation", config.activation, tuple(ACTIVATIONS))):
-        if value not in allowed:
-            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    if _concrete(config.learning_rate) and not float(config.learning_rate) > 0:
-        raise ValueError(f"learning_rate must be > 0, got {float(config.learning_rate)}")
-    if _concrete(config.gamma) and not 0.0 <= float(config.gamma) <= 1.0:
-        raise ValueError(f"gamma (γ) must be in [0, 1], got {float(config.gamma)}")
-    for name in ("epsilon_start", "epsilon_end"):
-        value = getattr(config, name)
-        if _concrete(value) and not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be in [0, 1], got {float(value)}")
+    check_counts(config, ("total_steps", "num_envs", "eval_every", "eval_episodes"))
+    check_choices({"exploration": (config.exploration, EXPLORATIONS),
+                   "loss": (config.loss, LOSSES),
+                   "optimizer": (config.optimizer, OPTIMIZERS),
+                   "activation": (config.activation, ACTIVATIONS)})
+    check_numbers(config, {
+        "learning_rate": POSITIVE,
+        "gamma": UNIT_INTERVAL,
+        "epsilon_start": UNIT_INTERVAL,
+        "epsilon_end": UNIT_INTERVAL,
+    }, labels={"gamma": "gamma (γ)"})
 
 
 def network(config: NNQConfig, env: Any, env_params: Any) -> QNetwork:

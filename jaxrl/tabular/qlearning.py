@@ -40,6 +40,7 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import spaces
 
+from jaxrl.checks import NON_NEGATIVE, RATE, UNIT_INTERVAL, check_choices, check_numbers
 from jaxrl.envs.registry import make
 from jaxrl.envs.tabular import ExactModel, exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
@@ -118,10 +119,6 @@ class QLearningMetrics(struct.PyTreeNode):
     greedy_success: jax.Array | None = None
 
 
-def _is_concrete(x: Any) -> bool:
-    return not isinstance(x, jax.core.Tracer)
-
-
 def check_config(config: QLearningConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` with one clear line for a bad config or environment."""
     obs_space = env.observation_space(env_params)
@@ -145,18 +142,12 @@ def check_config(config: QLearningConfig, env: Any, env_params: Any) -> None:
             f"eval_every must be >= 0 and divide episodes ({config.episodes}), "
             f"got {config.eval_every}"
         )
-    if config.exploration not in EXPLORATIONS:
-        raise ValueError(f"exploration must be one of {EXPLORATIONS}, got {config.exploration!r}")
-    for name in ("learning_rate", "learning_rate_end"):
-        value = getattr(config, name)
-        if value is not None and _is_concrete(value) and not 0.0 < float(value) <= 1.0:
-            raise ValueError(f"{name} (α) must be in (0, 1], got {float(value)}")
-    for name in ("epsilon", "epsilon_end"):
-        value = getattr(config, name)
-        if value is not None and _is_concrete(value) and not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name} must be in [0, 1], got {float(value)}")
-    if _is_concrete(config.noise_scale) and float(config.noise_scale) < 0:
-        raise ValueError(f"noise_scale must be >= 0, got {float(config.noise_scale)}")
+    check_choices({"exploration": (config.exploration, EXPLORATIONS)})
+    check_numbers(config, {"learning_rate": RATE, "learning_rate_end": RATE},
+                  labels={"learning_rate": "learning_rate (α)",
+                          "learning_rate_end": "learning_rate_end (α)"})
+    check_numbers(config, {"epsilon": UNIT_INTERVAL, "epsilon_end": UNIT_INTERVAL,
+                           "noise_scale": NON_NEGATIVE})
     check_gamma(config.gamma)
 
 

@@ -1,0 +1,59 @@
+"""Config checks shared by the learners: each bad value is one clear ``ValueError`` line.
+
+Numeric fields may be traced (inside ``jit``/``vmap``: not checked) or stacked arrays
+(a sweep from :func:`jaxrl.sweep.sweep`: every value is checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+#: Common conditions on a number: ``(predicate, what the message says it must be)``.
+POSITIVE = (lambda v: v > 0, "> 0")
+NON_NEGATIVE = (lambda v: v >= 0, ">= 0")
+UNIT_INTERVAL = (lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
+RATE = (lambda v: 0.0 < v <= 1.0, "in (0, 1]")
+
+Condition = tuple[Callable[[float], bool], str]
+
+
+def is_concrete(value: Any) -> bool:
+    """A value that can be checked on the host: set, and not traced."""
+    return value is not None and not isinstance(value, jax.core.Tracer)
+
+
+def check_counts(config: Any, names: Iterable[str], minimum: int = 1) -> None:
+    """Static sizes and counts (``num_envs``, ``batch_size``…) are at least ``minimum``."""
+    for name in names:
+        value = getattr(config, name)
+        if int(value) < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def check_choices(choices: Mapping[str, tuple[Any, Iterable[Any]]]) -> None:
+    """``{name: (value, allowed)}``: each value is one of its allowed ones."""
+    for name, (value, allowed) in choices.items():
+        allowed = tuple(allowed)
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def check_numbers(
+    config: Any, conditions: Mapping[str, Condition], labels: Mapping[str, str] | None = None
+) -> None:
+    """``{name: (predicate, text)}``: every value of each (possibly stacked) field passes.
+
+    ``labels`` names a field in the message (``{"gamma": "gamma (γ)"}``).
+    """
+    labels = labels or {}
+    for name, (ok, text) in conditions.items():
+        value = getattr(config, name)
+        if not is_concrete(value):
+            continue
+        for v in np.ravel(np.asarray(value, dtype=float)):
+            if not ok(float(v)):
+                raise ValueError(f"{labels.get(name, name)} must be {text}, got {float(v)}")
