@@ -45,7 +45,7 @@ from jaxrl import train as driver  # noqa: E402
 from jaxrl.deep import ddpg  # noqa: E402
 
 #: The course pendulum's training budget (the practical: 1000 episodes x 100 steps = 100k).
-COURSE_STEPS = 30_000
+COURSE_STEPS = 100_000
 ROOT = Path(__file__).resolve().parents[1]
 REJAX_PYTHON = ROOT / ".venv-rejax" / "bin" / "python"
 REJAX_BENCH = ROOT.parent / "shared" / "peers" / "rejax_bench.py"
