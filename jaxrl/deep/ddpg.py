@@ -102,6 +102,8 @@ class DDPGConfig(struct.PyTreeNode):
       eval_every: environment steps between greedy evaluations.
       eval_episodes: greedy episodes per evaluation.
       actor_lr, critic_lr: Adam step sizes.
+      actor_lr_end, critic_lr_end: if set, the step size decays linearly to it over the
+        run's gradient steps (a settled final policy, not a snapshot of a noisy one).
       gamma: discount γ in [0, 1].
       tau: soft target update τ in (0, 1].
       exploration_noise: σ of the exploration noise (fraction of the half-range).
@@ -130,6 +132,8 @@ class DDPGConfig(struct.PyTreeNode):
     eval_episodes: int = struct.field(pytree_node=False, default=16)
     actor_lr: float = 1e-3
     critic_lr: float = 1e-3
+    actor_lr_end: float | None = None
+    critic_lr_end: float | None = None
     gamma: float = 0.99
     tau: float = 0.005
     exploration_noise: float = 0.1
@@ -193,6 +197,8 @@ def check_config(config: DDPGConfig, env: Any, env_params: Any) -> None:
         "gamma": UNIT_INTERVAL,
         "actor_lr": POSITIVE,
         "critic_lr": POSITIVE,
+        "actor_lr_end": POSITIVE,
+        "critic_lr_end": POSITIVE,
         "exploration_noise": noise_sigma,
         "target_noise": noise_sigma,
         "target_noise_clip": NON_NEGATIVE,
@@ -231,11 +237,33 @@ def critic_network(config: DDPGConfig) -> Critic:
                   final_scale=config.final_scale)
 
 
-def _optimizer(config: DDPGConfig, lr: Any) -> optax.GradientTransformation:
+def num_updates(config: DDPGConfig) -> int:
+    """Critic steps in the whole run (the learning-rate schedules' length)."""
+    per_chunk, chunks = driver.schedule(config)
+    learning = max(1, per_chunk * chunks - config.learning_starts // config.num_envs)
+    return learning * config.updates_per_step
+
+
+def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,
+               steps: int = 1) -> optax.GradientTransformation:
+    """Adam at ``lr`` (linearly to ``lr_end`` over ``steps`` updates if set), clipped."""
+    if lr_end is not None:
+        lr = optax.linear_schedule(lr, lr_end, steps)
     adam = optax.adam(lr)
     if config.max_grad_norm is None:
         return adam
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), adam)
+
+
+def actor_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
+    """Adam for θ^π (one step per ``policy_delay`` critic steps)."""
+    return _optimizer(config, config.actor_lr, config.actor_lr_end,
+                      max(1, num_updates(config) // config.policy_delay))
+
+
+def critic_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
+    """Adam for θ^Q."""
+    return _optimizer(config, config.critic_lr, config.critic_lr_end, num_updates(config))
 
 
 def _obs(obs: Any, env: Any, env_params: Any) -> jax.Array:
@@ -281,8 +309,8 @@ def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) ->
         critic_params=critic_params,
         actor_target=actor_params,
         critic_target=critic_params,
-        actor_opt=_optimizer(config, config.actor_lr).init(actor_params),
-        critic_opt=_optimizer(config, config.critic_lr).init(critic_params),
+        actor_opt=actor_optimizer(config).init(actor_params),
+        critic_opt=critic_optimizer(config).init(critic_params),
         memory=replay.init(example, config.buffer_size),
         env_state=env_state,
         noise=jnp.zeros((config.num_envs, *low.shape), jnp.float32),
@@ -363,7 +391,7 @@ def update_critic(config, state: DDPGState, batch: Transition, key, env, env_par
     y = jax.lax.stop_gradient(critic_target(config, batch.reward, batch.terminated, q_next))
     loss, grads = jax.value_and_grad(critic_loss, argnums=1)(
         config, state.critic_params, batch, y, env, env_params)
-    updates, opt = _optimizer(config, config.critic_lr).update(
+    updates, opt = critic_optimizer(config).update(
         grads, state.critic_opt, state.critic_params)
     return optax.apply_updates(state.critic_params, updates), opt, loss
 
@@ -381,7 +409,7 @@ def update_actor(config, state: DDPGState, batch: Transition, env, env_params):
     """One step of gradient *ascent* of ``mean_i Q(s_i, π(s_i))`` on θ^π (Adam)."""
     loss, grads = jax.value_and_grad(actor_loss, argnums=1)(
         config, state.actor_params, state.critic_params, batch.obs, env, env_params)
-    updates, opt = _optimizer(config, config.actor_lr).update(
+    updates, opt = actor_optimizer(config).update(
         grads, state.actor_opt, state.actor_params)
     return optax.apply_updates(state.actor_params, updates), opt, loss
 
