@@ -7,7 +7,9 @@
 (b) Throughput: training episodes per second at 1, 100 and 4096 seeds (one vmapped
     call, compile excluded, optimality scoring off), against a plain numpy/Python loop
     of the same practical, written here the way the course's own code does it (one
-    episode after the other, one step after the other), timed in the same run.
+    episode after the other, one step after the other), timed in the same run; and the
+    ceiling that drawing the practical's random numbers alone puts on any implementation
+    built on jax.random (:func:`normal_draw_bound`).
 """
 
 from __future__ import annotations
@@ -59,22 +61,43 @@ class NumpyDiscretePendulum:
         return self.x, 1.0 if self.x == GOAL else 0.0
 
 
-def numpy_practical(episodes: int, seed: int = 0) -> tuple[np.ndarray, float]:
-    """The course's qtable.py loop; returns (Q, episodes per second)."""
+def numpy_practical(episodes: int, seed: int = 0) -> tuple[np.ndarray, float, float]:
+    """The course's qtable.py loop; returns (Q, episodes per second, mean steps per episode)."""
     rng = np.random.default_rng(seed)
     env = NumpyDiscretePendulum(rng)
     q = np.zeros((NQ * NV, NU))
+    steps = 0
     start = time.perf_counter()
     for episode in range(1, episodes + 1):
         x = env.reset()
         for _ in range(50):
+            steps += 1
             u = int(np.argmax(q[x] + rng.standard_normal(NU) / episode))
             x2, reward = env.step(u)
             q[x, u] += 0.85 * (reward + 0.99 * np.max(q[x2]) - q[x, u])
             x = x2
             if reward == 1:
                 break
-    return q, episodes / (time.perf_counter() - start)
+    return q, episodes / (time.perf_counter() - start), steps / episodes
+
+
+def normal_draw_bound(seeds: int, mean_steps: float) -> dict:
+    """The most episodes/s any jax.random implementation of the practical could reach.
+
+    Each step of the noisy argmax needs NU = 9 standard normals. This times drawing them
+    alone (``jax.random.normal``, vmapped over ``seeds`` keys, summed so that nothing is
+    stored) and divides by the normals an episode needs: 9 per step over the numpy
+    loop's mean episode length (its episodes end at the goal, as a perfect
+    implementation's would). No environment, no Q-table: a ceiling, not a target.
+    """
+    per_seed = 2_000 * NU
+    draw = jax.jit(jax.vmap(lambda k: jax.random.normal(k, (per_seed,)).sum()))
+    keys = jax.random.split(jax.random.key(2), seeds)
+    seconds = common.timeit(lambda: draw(keys), repeats=3)
+    normals_per_s = seeds * per_seed / seconds
+    return {"seeds": seeds, "normals_per_s": normals_per_s,
+            "normals_per_episode": NU * mean_steps,
+            "max_episodes_per_s": normals_per_s / (NU * mean_steps)}
 
 
 def main() -> None:
@@ -109,7 +132,8 @@ def main() -> None:
           f"{100 * learning['greedy_success_min']:.2f}%", "0.70 / 1.00 / 99.9% / 99.2%"]]))
 
     # (b) Throughput against the numpy loop (timed before and after, best kept).
-    numpy_rates = [numpy_practical(numpy_episodes)[1]]
+    _, numpy_rate, numpy_steps = numpy_practical(numpy_episodes)
+    numpy_rates = [numpy_rate]
     fast = QLearningConfig(episodes=throughput_episodes, track_optimum=False)
     run = jax.jit(jax.vmap(lambda k: train(fast, k)))
     rows = []
@@ -126,12 +150,19 @@ def main() -> None:
     numpy_rate = max(numpy_rates)
     for row in rows:
         row["speedup_vs_numpy"] = row["episodes_per_s"] / numpy_rate
+    bound = normal_draw_bound(widths[-1], numpy_steps)
+    bound["max_speedup_vs_numpy"] = bound["max_episodes_per_s"] / numpy_rate
     print(f"\n(b) Training episodes per second ({throughput_episodes} episodes per seed; "
           f"numpy loop: {numpy_rate:.0f} episodes/s over {numpy_episodes} episodes)")
     print(common.format_table(
         ["seeds", "episodes/s", "run s", "compile+run s", "vs numpy loop"],
         [[r["seeds"], f"{r['episodes_per_s']:.4g}", f"{r['run_s']:.3g}",
           f"{r['compile_and_run_s']:.3g}", f"{r['speedup_vs_numpy']:.0f}x"] for r in rows]))
+    print(f"\nCeiling from the random numbers alone, {bound['seeds']} seeds: "
+          f"jax.random.normal draws {bound['normals_per_s'] / 1e6:.1f} M normals/s; the "
+          f"numpy loop's episodes average {numpy_steps:.1f} steps x {NU} normals, so at most "
+          f"{bound['max_episodes_per_s']:.4g} episodes/s "
+          f"({bound['max_speedup_vs_numpy']:.0f}x the numpy loop), whatever the rest costs")
 
     goals = {}
     if not args.quick:
@@ -144,7 +175,9 @@ def main() -> None:
     common.write_json(args.out, "tabular_q", {
         "learning": learning,
         "throughput": {"numpy_loop_episodes_per_s": numpy_rate,
-                       "numpy_loop_episodes": numpy_episodes, "jaxrl": rows},
+                       "numpy_loop_episodes": numpy_episodes,
+                       "numpy_loop_mean_steps_per_episode": numpy_steps, "jaxrl": rows,
+                       "normal_draw_ceiling": bound},
         "goals": goals,
     }, args.quick)
 
