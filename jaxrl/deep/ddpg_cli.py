@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser, td3: bool = False) -> None:
         help="exploration noise σ (fraction of the action half-range)")
     add("--actor-lr", type=float, default=d.actor_lr)
     add("--critic-lr", type=float, default=d.critic_lr)
+    add("--actor-lr-end", type=float, default=d.actor_lr_end,
+        help="decay the actor's step size linearly to this over the run")
+    add("--critic-lr-end", type=float, default=d.critic_lr_end,
+        help="decay the critic's step size linearly to this over the run")
     add("--gamma", type=float, default=d.gamma)
     add("--tau", type=float, default=d.tau, help="soft target update τ in (0, 1]")
     add("--num-critics", type=positive_int, default=d.num_critics, help="TD3: 2")
@@ -75,6 +79,7 @@ def config_from(args: argparse.Namespace) -> ddpg.DDPGConfig:
         activation=args.activation, noise=args.noise, num_critics=args.num_critics,
         policy_delay=args.policy_delay, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, actor_lr=args.actor_lr, critic_lr=args.critic_lr,
+        actor_lr_end=args.actor_lr_end, critic_lr_end=args.critic_lr_end,
         gamma=args.gamma, tau=args.tau, exploration_noise=args.sigma,
         target_noise=args.target_noise, target_noise_clip=args.target_noise_clip,
     )
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     final = np.asarray(result.curve.final_return)
     summary = {
         "algo": name, "env": config.env, "seeds": args.seeds,
-        "total_steps": result.env_steps,
+        "env_steps": result.env_steps,  # per seed, the key the DQN summary uses too
         "final_return_per_seed": final.tolist(),
         "final_return_mean": float(final.mean()),
         "curve_env_steps": np.asarray(result.curve.env_steps[0]).tolist(),
