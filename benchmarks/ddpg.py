@@ -67,7 +67,7 @@ REJAX_TD3 = ddpg.td3_config(
 #: 4 of 8 tuning seeds with DDPGConfig(), 12 of 16 with these (σ 0.2 without the decay:
 #: 3 of 8; the decay with σ 0.1: 3 of 8, with σ 0.3: 4 of 8; γ 0.98 or 0.97: 3 of 8;
 #: reward x10: 3 of 8; hidden 128-128: 4 of 8; the course's τ 0.01 and actor step 1e-4:
-#: 2 of 8; TD3's three switches on these settings: 1 of 16).
+#: 2 of 8; TD3's three switches on these settings: 1 of 16; 2 updates per step: 5 of 8).
 COURSE_DDPG = ddpg.DDPGConfig(
     env="Pendulum", env_options=(("sincos", True),), exploration_noise=0.2,
     actor_lr_end=1e-5, critic_lr_end=1e-5,
