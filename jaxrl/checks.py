@@ -26,6 +26,19 @@ def is_concrete(value: Any) -> bool:
     return value is not None and not isinstance(value, jax.core.Tracer)
 
 
+def check_space(algo: str, env: Any, which: str, space: Any, allowed: tuple[type, ...],
+                hint: str = "") -> None:
+    """The environment's ``which`` (``"action"``/``"observation"``) space is one of the
+    ``allowed`` gymnax space types; else one line naming what ``algo`` needs, what the
+    environment has and, with ``hint``, what to use instead."""
+    if isinstance(space, allowed):
+        return
+    needs = " or ".join(kind.__name__ for kind in allowed)
+    name = getattr(env, "name", type(env).__name__)
+    raise ValueError(f"{algo} needs a {needs} {which} space; {name} has "
+                     f"{type(space).__name__}" + (f": {hint}" if hint else ""))
+
+
 def check_counts(config: Any, names: Iterable[str], minimum: int = 1) -> None:
     """Static sizes and counts (``num_envs``, ``batch_size``…) are at least ``minimum``."""
     for name in names:

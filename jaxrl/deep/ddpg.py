@@ -65,6 +65,7 @@ from jaxrl.checks import (
     check_choices,
     check_counts,
     check_numbers,
+    check_space,
 )
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic, input_size, preprocess
@@ -173,15 +174,10 @@ class DDPGState(struct.PyTreeNode):
 
 def check_config(config: DDPGConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment DDPG cannot run."""
-    action_space = env.action_space(env_params)
-    if not isinstance(action_space, spaces.Box):
-        raise ValueError(
-            f"DDPG/TD3 need a continuous (Box) action space; {env.name} has "
-            f"{type(action_space).__name__} actions: use DQN (jaxrl.deep.dqn, "
-            "`jaxrl train dqn`) for discrete actions")
-    obs_space = env.observation_space(env_params)
-    if not isinstance(obs_space, (spaces.Discrete, spaces.Box)):
-        raise ValueError(f"DDPG needs array (Box) or Discrete observations, got {obs_space!r}")
+    check_space("DDPG/TD3", env, "action", env.action_space(env_params), (spaces.Box,),
+                "use DQN (jaxrl.deep.dqn, `jaxrl train dqn`) for discrete actions")
+    check_space("DDPG/TD3", env, "observation", env.observation_space(env_params),
+                (spaces.Box, spaces.Discrete))
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "num_critics", "policy_delay", "eval_every",
                           "eval_episodes"))

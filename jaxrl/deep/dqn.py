@@ -42,7 +42,15 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl import train as driver
-from jaxrl.checks import POSITIVE, RATE, UNIT_INTERVAL, check_choices, check_counts, check_numbers
+from jaxrl.checks import (
+    POSITIVE,
+    RATE,
+    UNIT_INTERVAL,
+    check_choices,
+    check_counts,
+    check_numbers,
+    check_space,
+)
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
 from jaxrl.envs.registry import make
@@ -134,15 +142,10 @@ class DQNState(struct.PyTreeNode):
 
 def check_config(config: DQNConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment DQN cannot run."""
-    action_space = env.action_space(env_params)
-    if not isinstance(action_space, spaces.Discrete):
-        raise ValueError(
-            f"DQN needs a Discrete action space; {env.name} has {type(action_space).__name__}"
-            " actions: use DDPG (jaxrl.deep.ddpg) for continuous actions"
-        )
-    obs_space = env.observation_space(env_params)
-    if not isinstance(obs_space, (spaces.Discrete, spaces.Box)):
-        raise ValueError(f"DQN needs array (Box) or Discrete observations, got {obs_space!r}")
+    check_space("DQN", env, "action", env.action_space(env_params), (spaces.Discrete,),
+                "use DDPG (jaxrl.deep.ddpg) for continuous actions")
+    check_space("DQN", env, "observation", env.observation_space(env_params),
+                (spaces.Box, spaces.Discrete))
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "target_update_every", "eval_every",
                           "eval_episodes"))

@@ -32,7 +32,14 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl import train as driver
-from jaxrl.checks import POSITIVE, UNIT_INTERVAL, check_choices, check_counts, check_numbers
+from jaxrl.checks import (
+    POSITIVE,
+    UNIT_INTERVAL,
+    check_choices,
+    check_counts,
+    check_numbers,
+    check_space,
+)
 from jaxrl.deep import exploration
 from jaxrl.deep.dqn import td_target
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
@@ -112,13 +119,8 @@ class NNQState(struct.PyTreeNode):
 
 def check_config(config: NNQConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment NN-Q cannot run."""
-    action_space = env.action_space(env_params)
-    if not isinstance(action_space, spaces.Discrete):
-        raise ValueError(
-            f"NN Q-learning needs a Discrete action space; {env.name} has "
-            f"{type(action_space).__name__} actions: use DDPG (jaxrl.deep.ddpg) for "
-            "continuous actions"
-        )
+    check_space("NN Q-learning", env, "action", env.action_space(env_params),
+                (spaces.Discrete,), "use DDPG (jaxrl.deep.ddpg) for continuous actions")
     check_counts(config, ("total_steps", "num_envs", "eval_every", "eval_episodes"))
     check_choices({"exploration": (config.exploration, EXPLORATIONS),
                    "loss": (config.loss, LOSSES),

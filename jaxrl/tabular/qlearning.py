@@ -40,7 +40,14 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import spaces
 
-from jaxrl.checks import NON_NEGATIVE, RATE, UNIT_INTERVAL, check_choices, check_numbers
+from jaxrl.checks import (
+    NON_NEGATIVE,
+    RATE,
+    UNIT_INTERVAL,
+    check_choices,
+    check_numbers,
+    check_space,
+)
 from jaxrl.envs.registry import make
 from jaxrl.envs.tabular import ExactModel, exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
@@ -121,18 +128,10 @@ class QLearningMetrics(struct.PyTreeNode):
 
 def check_config(config: QLearningConfig, env: Any, env_params: Any) -> None:
     """Raise ``ValueError`` with one clear line for a bad config or environment."""
-    obs_space = env.observation_space(env_params)
-    act_space = env.action_space(env_params)
-    if not isinstance(obs_space, spaces.Discrete):
-        raise ValueError(
-            f"tabular Q-learning needs a Discrete observation space; {config.env} has "
-            f"{type(obs_space).__name__} (use DQN for continuous observations)"
-        )
-    if not isinstance(act_space, spaces.Discrete):
-        raise ValueError(
-            f"tabular Q-learning needs a Discrete action space; {config.env} has "
-            f"{type(act_space).__name__} (use DDPG for continuous actions)"
-        )
+    check_space("tabular Q-learning", env, "observation", env.observation_space(env_params),
+                (spaces.Discrete,), "use DQN for continuous observations")
+    check_space("tabular Q-learning", env, "action", env.action_space(env_params),
+                (spaces.Discrete,), "use DDPG for continuous actions")
     if config.episodes <= 0:
         raise ValueError(f"episodes must be positive, got {config.episodes}")
     if config.max_steps <= 0 or config.num_envs <= 0:
