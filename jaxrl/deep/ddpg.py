@@ -296,10 +296,6 @@ def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) ->
         critic_keys, x, a)
     obs, env_state = env.batch_reset(key_env, env_params, config.num_envs)
     low, _ = action_bounds(env, env_params)
-    one = jax.tree.map(lambda o: o[0], obs)
-    example = Transition(obs=one, action=jnp.zeros(low.shape, jnp.float32),
-                         reward=jnp.zeros((), jnp.float32), next_obs=one,
-                         terminated=jnp.zeros((), bool), truncated=jnp.zeros((), bool))
     return DDPGState(
         actor_params=actor_params,
         critic_params=critic_params,
@@ -307,7 +303,8 @@ def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) ->
         critic_target=critic_params,
         actor_opt=actor_optimizer(config).init(actor_params),
         critic_opt=critic_optimizer(config).init(critic_params),
-        memory=replay.init(example, config.buffer_size),
+        memory=replay.init_transitions(obs, jnp.zeros(low.shape, jnp.float32),
+                                       config.buffer_size),
         env_state=env_state,
         noise=jnp.zeros((config.num_envs, *low.shape), jnp.float32),
         step=jnp.zeros((), jnp.int32),

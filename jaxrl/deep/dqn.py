@@ -206,15 +206,11 @@ def init(config: DQNConfig, key: jax.Array, env: AutoReset, env_params: Any) -> 
     size = input_size(env.observation_space(env_params))
     params = network(config, env, env_params).init(key_net, jnp.zeros((1, size)))
     obs, env_state = env.batch_reset(key_env, env_params, config.num_envs)
-    one = jax.tree.map(lambda x: x[0], obs)
-    example = Transition(obs=one, action=jnp.zeros((), jnp.int32),
-                         reward=jnp.zeros((), jnp.float32), next_obs=one,
-                         terminated=jnp.zeros((), bool), truncated=jnp.zeros((), bool))
     return DQNState(
         params=params,
         target_params=params,
         opt_state=optimizer(config).init(params),
-        memory=replay.init(example, config.buffer_size),
+        memory=replay.init_transitions(obs, jnp.zeros((), jnp.int32), config.buffer_size),
         env_state=env_state,
         step=jnp.zeros((), jnp.int32),
         key=key,

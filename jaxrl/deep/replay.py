@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from jaxrl.envs.wrappers import Transition
+
 
 class ReplayMemory(struct.PyTreeNode):
     """A ring buffer of items (any pytree), ``capacity`` slots on the leading axis.
@@ -49,6 +51,17 @@ def init(example: Any, capacity: int) -> ReplayMemory:
     )
     zero = jnp.zeros((), jnp.int32)
     return ReplayMemory(data=data, index=zero, size=zero)
+
+
+def init_transitions(obs: Any, action: jax.Array, capacity: int) -> ReplayMemory:
+    """An empty memory of the environment contract's :class:`Transition` s: observations
+    shaped like one of ``obs`` (a batch, as ``batch_reset`` returns it), actions like
+    ``action`` (one action, no batch axis), scalar rewards and flags."""
+    one = jax.tree.map(lambda x: x[0], obs)
+    example = Transition(obs=one, action=action, reward=jnp.zeros((), jnp.float32),
+                         next_obs=one, terminated=jnp.zeros((), bool),
+                         truncated=jnp.zeros((), bool))
+    return init(example, capacity)
 
 
 def store(memory: ReplayMemory, items: Any) -> ReplayMemory:
