@@ -107,6 +107,15 @@ def schedule(config: Any) -> tuple[int, int]:
     return per_chunk, max(1, math.ceil(total / per_chunk))
 
 
+def num_updates(config: Any) -> int:
+    """Gradient steps a run makes: its ``train_step`` calls from ``learning_starts`` on,
+    times ``updates_per_step``. The length of a learning-rate schedule that should end
+    with the run (DQN's and DDPG's ``*_end`` step sizes)."""
+    per_chunk, chunks = schedule(config)
+    waiting = math.ceil(config.learning_starts / config.num_envs)
+    return max(1, per_chunk * chunks - waiting) * config.updates_per_step
+
+
 def evaluate(
     algo: Algorithm, config: Any, state: Any, key: jax.Array, env: AutoReset, env_params: Any
 ) -> tuple[jax.Array, jax.Array]:

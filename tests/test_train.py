@@ -65,10 +65,14 @@ def test_vmap_over_learning_rate_equals_a_loop():
     keys = jax.random.split(jax.random.key(5), 3)
     states, curves = jax.vmap(dqn.train)(configs, keys)
     swept = dqn.run(configs, keys, stacked_config=True)
-    # the chunked driver compiles differently: the same runs up to float rounding, which
-    # can flip a near-tie greedy action in an evaluation episode
-    np.testing.assert_allclose(np.asarray(curves.eval_return).mean(-1),
-                               np.asarray(swept.curve.eval_return).mean(-1), rtol=0.02)
+    # the chunked driver compiles differently: the same runs up to float rounding (the
+    # parameters agree to it), which can flip a near-tie greedy action in an evaluation
+    # episode, and then that episode's return
+    for x, y in zip(jax.tree.leaves(states.params), jax.tree.leaves(swept.state.params),
+                    strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-3, atol=1e-4)
+    same = np.asarray(curves.eval_return) == np.asarray(swept.curve.eval_return)
+    assert same.mean() >= 0.9, same
     for i, rate in enumerate(rates):
         state, curve = dqn.train(SMALL.replace(learning_rate=rate), keys[i])
         pick = lambda tree, i=i: jax.tree.map(lambda x: x[i], tree)  # noqa: E731

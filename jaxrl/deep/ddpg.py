@@ -235,9 +235,7 @@ def critic_network(config: DDPGConfig) -> Critic:
 
 def num_updates(config: DDPGConfig) -> int:
     """Critic steps in the whole run (the learning-rate schedules' length)."""
-    per_chunk, chunks = driver.schedule(config)
-    learning = max(1, per_chunk * chunks - config.learning_starts // config.num_envs)
-    return learning * config.updates_per_step
+    return driver.num_updates(config)
 
 
 def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,

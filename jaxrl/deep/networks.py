@@ -52,6 +52,8 @@ class QNetwork(nn.Module):
       dueling: split the head into ``V(s)`` and ``A(s, a)`` (Wang et al. 2016).
       use_bias: biases in every layer.
       kernel: name of the weight initialiser (:func:`kernel_init`).
+      layer_norm: ``LayerNorm`` after each hidden layer's affine map, before its
+        activation (Ba et al. 2016; the normalisation PQN relies on, Gallici et al. 2025).
     """
 
     num_actions: int
@@ -60,6 +62,7 @@ class QNetwork(nn.Module):
     dueling: bool = False
     use_bias: bool = True
     kernel: str = "lecun"
+    layer_norm: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -67,7 +70,10 @@ class QNetwork(nn.Module):
                                       kernel_init=kernel_init(self.kernel))
         act = ACTIVATIONS[self.activation]
         for size in self.hidden_sizes:
-            x = act(dense(size)(x))
+            x = dense(size)(x)
+            if self.layer_norm:
+                x = nn.LayerNorm()(x)
+            x = act(x)
         if not self.dueling:
             return dense(self.num_actions)(x)
         value = dense(1)(x)

@@ -18,6 +18,9 @@ With a one-hot input, one bias-free linear layer initialised U(0, 0.01), plain S
 ``DiscretePendulum``: :func:`deeptable_config` and :func:`deeptable` measure it
 (``reference/course.md`` §3.1). One difference: the course bootstraps even on the step
 that reaches the goal; here the target stops at termination, as everywhere in jaxrl.
+Over 100 seeds it matches a plain numpy port of the source (``benchmarks/dqn.py``:
+training success 0.28 both, greedy success from 54 % / 53 % of states); neither reaches
+course.md's re-simulated 0.84 / 99.5 % (the README says what was tried).
 """
 
 from __future__ import annotations
