@@ -3,6 +3,9 @@
 * learning: DQN's default config (tuned on CartPole-v1, the same for every seed) on
   CartPole-v1 and Acrobot-v1 at 100k env steps, 16 seeds; the course's DQN practical on
   HybridPendulum; naive NN-Q against DQN on CartPole-v1 (learning curves in a PNG).
+* deeptable: the course's practical (course.md §3.1), 100 seeds of
+  :func:`jaxrl.deep.nnq.deeptable` next to :func:`numpy_deeptable`, a plain numpy port
+  of ``deeptable.py`` on the numpy pendulum of ``benchmarks/tabular_q.py``.
 * speed: env steps/s, compile time apart, at 1, 16 and 128 seeds on rejax's CartPole
   config, and rejax's own DQN on that config side by side (same network, num envs,
   batch, updates per step and evaluation budget: 128 greedy episodes every 2500 steps)
@@ -25,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import format_table, parser, write_json  # noqa: E402
 
 from jaxrl.deep import dqn, nnq  # noqa: E402
@@ -89,6 +93,55 @@ def rejax(seeds: int, total_steps: int):
     return json.loads(lines[-1])
 
 
+def numpy_deeptable(episodes: int, seed: int) -> tuple[float, float]:
+    """The course's ``deeptable.py`` in plain numpy: ``(training success, greedy success)``.
+
+    An independent check of :func:`jaxrl.deep.nnq.deeptable`: the environment is the
+    numpy ``DiscretePendulum`` of ``benchmarks/tabular_q.py`` (not jaxrl's), tabulated
+    once. The loop is the source's: ``W ~ U(0, 0.01)``, episodes 1 .. N-1 of 49 steps
+    from a uniform state, ``u = clip(argmax W[x] + int(randn * 10 / (episode/50 + 10)))``,
+    the table step ``W[x, u] += 2 lr (r + γ max W[x2] - W[x, u])`` (SGD on the summed
+    square), break on the reward; the rate is divided by N as the source does.
+    """
+    table = _numpy_pendulum_table()
+    rng = np.random.default_rng(seed)
+    w = rng.uniform(0.0, 0.01, table.shape)
+    successes = 0
+    for episode in range(1, episodes):
+        x = int(rng.integers(table.shape[0]))
+        for _ in range(49):
+            u = int(np.argmax(w[x])) + int(rng.standard_normal() * 10 / (episode / 50 + 10))
+            u = min(max(u, 0), table.shape[1] - 1)
+            x2 = int(table[x, u])
+            reward = 1.0 if x2 == tabular_q.GOAL else 0.0
+            w[x, u] += 0.2 * (reward + 0.99 * np.max(w[x2]) - w[x, u])
+            x = x2
+            if reward == 1.0:
+                successes += 1
+                break
+    policy = np.argmax(w, axis=1)
+    reached = 0
+    for start in range(table.shape[0]):
+        x = start
+        for _ in range(100):
+            x = int(table[x, policy[x]])
+            if x == tabular_q.GOAL:
+                reached += 1
+                break
+    return successes / episodes, reached / table.shape[0]
+
+
+def _numpy_pendulum_table() -> np.ndarray:
+    """``next_state[x, u]`` of the numpy ``DiscretePendulum`` (it is deterministic)."""
+    env = tabular_q.NumpyDiscretePendulum(np.random.default_rng(0))
+    table = np.zeros((tabular_q.NQ * tabular_q.NV, tabular_q.NU), np.int64)
+    for x in range(table.shape[0]):
+        for u in range(tabular_q.NU):
+            env.x = x
+            table[x, u] = env.step(u)[0]
+    return table
+
+
 def plot(path: Path, curves: dict[str, dict]) -> None:
     import matplotlib
 
@@ -138,19 +191,23 @@ def main() -> int:
     print(f"learning curves: {png}")
 
     print("\n== deeptable (course §3.1): NN-Q, one-hot linear, SGD 0.1, DiscretePendulum ==")
-    dt_seeds = 2 if quick else 10
+    dt_seeds = 2 if quick else 100
     episodes = 50 if quick else 500
     train_success, greedy = jax.vmap(lambda k: nnq.deeptable(k, episodes=episodes))(
         jax.random.split(jax.random.key(100), dt_seeds))
-    train_success, greedy = np.asarray(train_success), np.asarray(greedy)
-    results["deeptable"] = {"seeds": dt_seeds, "episodes": episodes,
-                            "training_success": train_success.tolist(),
-                            "greedy_success": greedy.tolist()}
-    print(format_table(["seeds", "episodes", "training success (mean)", "greedy success (mean)",
-                        "seeds with greedy >= 0.99"],
-                       [[dt_seeds, episodes, float(train_success.mean()),
-                         float(greedy.mean()), int((greedy >= 0.99).sum())]]))
-    print("course.md §3.1 re-simulation: training success ≈ 0.84, greedy ≈ 0.995")
+    port = np.array([numpy_deeptable(episodes, seed) for seed in range(dt_seeds)])
+    results["deeptable"] = {"seeds": dt_seeds, "episodes": episodes}
+    rows = []
+    for name, (success, share) in {"jaxrl nnq.deeptable": (train_success, greedy),
+                                   "numpy port of deeptable.py": port.T}.items():
+        success, share = np.asarray(success), np.asarray(share)
+        results["deeptable"][name] = {"training_success": success.tolist(),
+                                      "greedy_success": share.tolist()}
+        rows.append([name, float(success.mean()), float(share.mean()),
+                     float(np.median(share)), int((share >= 0.99).sum())])
+    print(format_table(["run", "training success (mean)", "greedy success (mean)",
+                        "greedy (median)", "seeds with greedy >= 0.99"], rows))
+    print("course.md §3.1 re-simulation (10 seeds): training success 0.84, greedy 0.995")
 
     print("\n== speed: rejax's CartPole DQN config, 128 greedy episodes every 2500 steps ==")
     race_steps = 5_000 if quick else 25_000
