@@ -22,8 +22,9 @@ Switches and options (:class:`DQNConfig`): ``num_envs`` parallel environments pe
 ``updates_per_step`` gradient steps per environment step, a soft target update
 (``tau < 1``, Polyak averaging with ``optax.incremental_update``), double DQN
 (``double``: the online network picks ``argmax``, the target network values it),
-a dueling head, ``"l2"`` or ``"huber"`` loss (optax's), ``optax.clip_by_global_norm``
-on the gradient (a true global-norm clip), a linear ε and learning-rate schedule.
+a dueling head, LayerNorm in the hidden layers, ``"l2"`` or ``"huber"`` loss (optax's),
+``optax.clip_by_global_norm`` on the gradient (a true global-norm clip), a linear ε
+schedule and a linear or cosine learning-rate decay.
 
 Environments: any with a ``Discrete`` action space and array (or ``Discrete``, one-hot
 encoded) observations. Training runs through :mod:`jaxrl.train`::
