@@ -199,7 +199,7 @@ def test_policy_delay_moves_actor_every_other_critic_step():
 def test_learning_rates_decay_linearly_over_the_run():
     config = ddpg.td3_config(**SMALL, actor_lr_end=1e-5, critic_lr_end=1e-4)
     # 240 steps, the first 60 without learning: 180 critic steps, 90 actor steps
-    assert ddpg.num_updates(config) == 180
+    assert driver.num_updates(config) == 180
     params = {"w": jnp.zeros(3)}
     grads = {"w": jnp.ones(3)}
     for optimizer, steps, end in ((ddpg.critic_optimizer(config), 180, 1e-4),

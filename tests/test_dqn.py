@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxrl import train as driver
 from jaxrl.deep import dqn
 from jaxrl.envs.probes import PROBES
 from jaxrl.envs.wrappers import AutoReset
@@ -81,7 +82,7 @@ def test_learning_rate_schedule_spans_the_learning_steps():
     _, curve = dqn.train(config, jax.random.key(0), env=PROBES["ConstantReward"][0]())
     made = int(np.asarray(curve.train["updates"]).sum())
     # 1000 train steps, learning once 100 transitions are stored (from the 25th on)
-    assert dqn.num_updates(config) == 975
+    assert driver.num_updates(config) == 975
     assert made in (975, 976)  # DQN learns from the step that stores the 100th
     # The step size of the run's last update is the end value.
     assert _step_sizes(config, made)[-1] == pytest.approx(1e-4, rel=1e-3)

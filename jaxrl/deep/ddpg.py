@@ -233,11 +233,6 @@ def critic_network(config: DDPGConfig) -> Critic:
                   final_scale=config.final_scale)
 
 
-def num_updates(config: DDPGConfig) -> int:
-    """Critic steps in the whole run (the learning-rate schedules' length)."""
-    return driver.num_updates(config)
-
-
 def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,
                steps: int = 1) -> optax.GradientTransformation:
     """Adam at ``lr`` (linearly to ``lr_end`` over ``steps`` updates if set), clipped."""
@@ -252,12 +247,13 @@ def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,
 def actor_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
     """Adam for θ^π (one step per ``policy_delay`` critic steps)."""
     return _optimizer(config, config.actor_lr, config.actor_lr_end,
-                      max(1, num_updates(config) // config.policy_delay))
+                      max(1, driver.num_updates(config) // config.policy_delay))
 
 
 def critic_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
-    """Adam for θ^Q."""
-    return _optimizer(config, config.critic_lr, config.critic_lr_end, num_updates(config))
+    """Adam for θ^Q (one step per critic update: :func:`jaxrl.train.num_updates`)."""
+    return _optimizer(config, config.critic_lr, config.critic_lr_end,
+                      driver.num_updates(config))
 
 
 def _obs(obs: Any, env: Any, env_params: Any) -> jax.Array:

@@ -194,21 +194,17 @@ def network(config: Any, env: Any, env_params: Any) -> QNetwork:
     )
 
 
-def num_updates(config: DQNConfig) -> int:
-    """Gradient steps in the whole run (the learning-rate schedule's length)."""
-    return driver.num_updates(config)
-
-
 def optimizer(config: DQNConfig) -> optax.GradientTransformation:
-    """``clip_by_global_norm`` then Adam, with an optional linear learning-rate decay."""
+    """``clip_by_global_norm`` then Adam, with an optional linear or cosine decay of the
+    step size over the run's gradient steps (:func:`jaxrl.train.num_updates`)."""
     lr = config.learning_rate
-    if config.learning_rate_end is not None and config.decay == "cosine":
-        lr = optax.cosine_decay_schedule(
-            config.learning_rate, num_updates(config),
-            alpha=config.learning_rate_end / config.learning_rate)
-    elif config.learning_rate_end is not None:
-        lr = optax.linear_schedule(config.learning_rate, config.learning_rate_end,
-                                   num_updates(config))
+    if config.learning_rate_end is not None:
+        steps = driver.num_updates(config)
+        if config.decay == "cosine":
+            lr = optax.cosine_decay_schedule(lr, steps,
+                                             alpha=config.learning_rate_end / lr)
+        else:
+            lr = optax.linear_schedule(lr, config.learning_rate_end, steps)
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
                        optax.adam(lr, eps=config.adam_eps))
 
