@@ -28,6 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from jaxrl.devices import use_cpu_cores  # noqa: E402
+
+use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax starts JAX)
+
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import format_table, parser, write_json  # noqa: E402
 
@@ -72,8 +76,8 @@ def learn(config, seeds: int, algo=dqn):
     }
 
 
-def speed(config, seeds: int):
-    result = dqn.run(config, jax.random.split(jax.random.key(1), seeds))
+def speed(config, seeds: int, devices=None):
+    result = dqn.run(config, jax.random.split(jax.random.key(1), seeds), devices=devices)
     final = np.asarray(result.curve.final_return)
     return {"seeds": seeds, "env_steps_per_s": seeds * result.env_steps / result.wall_s,
             "wall_s": result.wall_s, "compile_s": result.compile_s,
@@ -218,15 +222,21 @@ def main() -> int:
     rows = []
     for n in widths:
         ours = speed(race.replace(total_steps=min(race_steps, 10_000)) if n == 128 else race, n)
+        # the same seeds on one device (one core on a CPU): what the split over devices adds
+        single = (speed(race, n, devices=jax.devices()[:1])
+                  if jax.device_count() > 1 and n == 16 else None)
         peer = rejax(n, race_steps) if n in (1, 16) and not quick else None
-        results["speed"][str(n)] = {"jaxrl": ours, "rejax": peer}
+        results["speed"][str(n)] = {"jaxrl": ours, "jaxrl_one_device": single, "rejax": peer}
         ratio = ours["env_steps_per_s"] / peer["env_steps_per_s"] if peer else None
-        rows.append([n, ours["env_steps_per_s"], ours["compile_s"],
+        rows.append([n, ours["env_steps_per_s"],
+                     single["env_steps_per_s"] if single else "-", ours["compile_s"],
                      peer["env_steps_per_s"] if peer else "-",
                      peer["compile_s"] if peer else "-",
                      f"{ratio:.1f}x" if ratio else "-"])
-    print(format_table(["seeds", "jaxrl steps/s", "jaxrl compile s", "rejax steps/s",
-                        "rejax compile s", "speed-up"], rows))
+    print(f"jaxrl: {jax.device_count()} {jax.default_backend()} device(s), seeds split over "
+          "them; rejax: its own process, one device")
+    print(format_table(["seeds", "jaxrl steps/s", "jaxrl on 1 device", "jaxrl compile s",
+                        "rejax steps/s", "rejax compile s", "speed-up"], rows))
     if not REJAX_PY.exists():
         print("note: no .venv-rejax: rejax columns skipped (see ../shared/peers/README.md)")
 

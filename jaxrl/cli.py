@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from jaxrl.argtypes import non_negative_int
+from jaxrl.devices import use_cpu_cores
 
 
 def _maze(args: argparse.Namespace) -> int:
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``jaxrl`` console script."""
+    # seeds train in parallel on a CPU's cores (jaxrl.devices); before gymnax is
+    # imported, which starts JAX's backends
+    use_cpu_cores()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -18,12 +18,17 @@ Two ways to run it, with the same numbers:
   over keys trains many seeds, over a stacked config (:func:`jaxrl.sweep.sweep`) sweeps.
 * :func:`run` ``(algo, config, keys, hook=...)``: many seeds (or a sweep) in one
   ``jit(vmap(chunk))`` per chunk with the state donated, a Python ``hook`` between
-  chunks (progress bars, logging), compile time measured apart.
+  chunks (progress bars, logging), compile time measured apart. The seeds are split over
+  the devices (``shard_map``; on a CPU, one device per core with
+  :func:`jaxrl.devices.use_cpu_cores`), and the step counter, the same in every seed,
+  is kept unbatched, so that "learn once ``learning_starts`` steps are stored" stays a
+  branch (under ``vmap`` a ``lax.cond`` on a per-seed value computes both sides).
 
 A seed gives bit-identical results in any batch of two or more seeds. Trained alone (no
 batch axis) it plays the same greedy episodes in the tests, but its parameters agree only
 to float rounding (~1e-7): XLA's algebraic simplifier rewrites Adam's scalar arithmetic
 differently without a batch axis (``--xla_disable_hlo_passes=algsimp`` makes them equal).
+The same holds for seeds split over several devices against one device.
 
 The config must have the static fields ``total_steps``, ``num_envs``, ``eval_every``
 (env steps between evaluations, rounded up to whole ``train_step`` calls) and
@@ -44,6 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
+from jax.sharding import PartitionSpec as P
 
 from jaxrl.envs.wrappers import AutoReset
 
@@ -60,6 +66,10 @@ class Algorithm(NamedTuple):
         ``num_envs`` environments; ``metrics`` a dict of scalars, summed over a chunk.
       greedy_action: ``(config, state, obs, env, env_params) -> actions`` for a batch
         of observations.
+      shared: fields of the agent state that hold the same value in every seed (the
+        step counter): :func:`run` keeps them unbatched, so that a ``lax.cond`` on them
+        (DQN's "learn once ``learning_starts`` steps are stored") stays a branch under
+        ``vmap``, instead of a ``select`` that computes both sides for every seed.
     """
 
     name: str
@@ -68,6 +78,7 @@ class Algorithm(NamedTuple):
     init: Callable[..., Any]
     train_step: Callable[..., tuple[Any, dict[str, jax.Array]]]
     greedy_action: Callable[..., jax.Array]
+    shared: tuple[str, ...] = ("step",)
 
 
 class Curve(struct.PyTreeNode):
@@ -102,8 +113,9 @@ class Carry(struct.PyTreeNode):
 
 def schedule(config: Any) -> tuple[int, int]:
     """``(train_steps per chunk, number of chunks)`` for the config's budget."""
-    per_chunk = max(1, math.ceil(config.eval_every / config.num_envs))
     total = max(1, math.ceil(config.total_steps / config.num_envs))
+    # an evaluation interval longer than the run is the run (no steps past the budget)
+    per_chunk = min(total, max(1, math.ceil(config.eval_every / config.num_envs)))
     return per_chunk, max(1, math.ceil(total / per_chunk))
 
 
@@ -271,6 +283,32 @@ class RunResult:
     env_steps: int
 
 
+def seed_mesh(num_seeds: int, devices: Any = None) -> jax.sharding.Mesh | None:
+    """A one-axis mesh (``"seeds"``) over the most of ``devices`` that divides
+    ``num_seeds``; ``None`` when that is a single device."""
+    devices = list(jax.devices() if devices is None else devices)
+    count = max(d for d in range(1, len(devices) + 1) if num_seeds % d == 0)
+    if count == 1:
+        return None
+    return jax.sharding.Mesh(np.array(devices[:count]), ("seeds",))
+
+
+def _shard(start, chunk, mesh, config_axis, carry_axes):
+    """``start`` and ``chunk`` run by ``shard_map``: each device trains its own seeds
+    (batched leaves split over the mesh, the `shared` ones replicated), no communication."""
+    seeds, same = P("seeds"), P()
+    carry = jax.tree.map(lambda a: same if a is None else seeds, carry_axes,
+                         is_leaf=lambda a: a is None)
+    config = same if config_axis is None else seeds
+    # check_vma off: the algorithms' scans start from constants that become per-seed
+    # values, which the check would have each algorithm mark by hand (lax.pcast).
+    start = jax.shard_map(start, mesh=mesh, in_specs=(config, seeds),
+                          out_specs=(carry, seeds), check_vma=False)
+    chunk = jax.shard_map(chunk, mesh=mesh, in_specs=(config, carry),
+                          out_specs=(carry, seeds), check_vma=False)
+    return start, chunk
+
+
 def run(
     algo: Algorithm,
     config: Any,
@@ -280,12 +318,18 @@ def run(
     env_params: Any = None,
     hook: Callable[[Progress], None] | None = None,
     stacked_config: bool = False,
+    devices: Any = None,
 ) -> RunResult:
     """Train ``len(keys)`` seeds in compiled chunks, calling ``hook`` between chunks.
 
     Each chunk is one call of ``jit(vmap(chunk))`` with the state donated. With
     ``stacked_config`` the config has a leading axis matching ``keys`` (a sweep from
     :func:`jaxrl.sweep.sweep`): run ``i`` uses config ``i`` and key ``i``.
+
+    The seeds are split over ``devices`` (default: all of ``jax.devices()``; the most
+    of them that divides the number of seeds), each running its share on its own: on a
+    CPU started with one XLA device per core (:func:`jaxrl.devices.use_cpu_cores`), the
+    cores train seeds in parallel, where one device would run them on one core.
     """
     probe = jax.tree.map(lambda x: x[0], config) if stacked_config else config
     env, env_params = _prepare(algo, probe, env, env_params)
@@ -296,11 +340,26 @@ def run(
     per_chunk, num_chunks = schedule(probe)
     axis = 0 if stacked_config else None
 
-    start = jax.jit(jax.vmap(lambda c, k: _start(algo, c, k, env, env_params),
-                             in_axes=(axis, 0)))
-    chunk = jax.jit(jax.vmap(lambda c, s: _chunk(algo, c, s, env, env_params),
-                             in_axes=(axis, 0)), donate_argnums=(1,))
+    # The carry is batched over seeds but for the agent's `shared` fields and the chunk
+    # counter, the same in every seed: unbatched, a `lax.cond` on them stays a branch.
+    carry_axes = jax.eval_shape(lambda c, k: _start(algo, c, k, env, env_params)[0],
+                                probe, keys[0])
+    carry_axes = jax.tree.map(lambda _: 0, carry_axes).replace(chunk=None)
+    carry_axes = carry_axes.replace(
+        agent=carry_axes.agent.replace(**{name: None for name in algo.shared}))
+    start = jax.vmap(lambda c, k: _start(algo, c, k, env, env_params),
+                     in_axes=(axis, 0), out_axes=(carry_axes, 0))
+    chunk = jax.vmap(lambda c, s: _chunk(algo, c, s, env, env_params),
+                     in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
+    mesh = seed_mesh(keys.shape[0], devices)
+    if mesh is not None:
+        start, chunk = _shard(start, chunk, mesh, axis, carry_axes)
+    start, chunk = jax.jit(start), jax.jit(chunk, donate_argnums=(1,))
 
+    if mesh is not None:
+        keys = jax.device_put(keys, jax.sharding.NamedSharding(mesh, P("seeds")))
+        config = jax.device_put(config, jax.sharding.NamedSharding(
+            mesh, P("seeds") if stacked_config else P()))
     t0 = time.perf_counter()
     start_c = start.lower(config, keys).compile()
     carry_shape = jax.eval_shape(start, config, keys)[0]
@@ -328,5 +387,10 @@ def run(
     wall_s = time.perf_counter() - t0
     chunks = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *outputs)
     curve = jax.vmap(lambda f, c: _curve(probe, f, c))(first, chunks)
-    return RunResult(state=carry.agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
+    # every leaf with its seed axis again (the `shared` ones were kept once)
+    seeds = keys.shape[0]
+    agent = carry.agent.replace(**{
+        name: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds, *x.shape)),
+                           getattr(carry.agent, name)) for name in algo.shared})
+    return RunResult(state=agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
                      env_steps=total)
