@@ -85,7 +85,8 @@ class DQNConfig(struct.PyTreeNode):
       whole run, 100k (0 / 6, but 3 / 13 on key 3000 where the default gives 0 / 1),
       Adam ε 1e-3 (5 / 25) or 3e-4 (3 / 12), a hard target copy every 1000 steps
       (11 / 75), 3 or 2 updates per step (2 / 10, 2 / 5), plain (not double) DQN
-      (0 / 6; keys 3000 and 1000: 1 / 4, 2 / 6).
+      (0 / 6; keys 3000 and 1000: 1 / 4, 2 / 6), ε decaying over 50k steps (1 / 10),
+      a 20k buffer (2 / 11).
 
     Static fields (sizes, counts, names, switches) are fixed at compile time; the others
     are pytree leaves, so ``jax.vmap`` over a stacked config sweeps them.
