@@ -274,6 +274,7 @@ class RunResult:
       compile_s: time spent compiling (the start and the chunk function).
       wall_s: time spent running, compile excluded.
       env_steps: environment steps per seed.
+      devices: how many devices the seeds were split over.
     """
 
     state: Any
@@ -281,6 +282,7 @@ class RunResult:
     compile_s: float
     wall_s: float
     env_steps: int
+    devices: int = 1
 
 
 def seed_mesh(num_seeds: int, devices: Any = None) -> jax.sharding.Mesh | None:
@@ -393,4 +395,4 @@ def run(
         name: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds, *x.shape)),
                            getattr(carry.agent, name)) for name in algo.shared})
     return RunResult(state=agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
-                     env_steps=total)
+                     env_steps=total, devices=1 if mesh is None else mesh.devices.size)

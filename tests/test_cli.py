@@ -10,7 +10,7 @@ import pytest
 from jaxrl import cli
 
 DEEP_KEYS = {"algo", "env", "seeds", "env_steps", "final_return_per_seed",
-             "final_return_mean", "wall_s", "compile_s"}
+             "final_return_mean", "wall_s", "compile_s", "devices"}
 
 
 def _summary(tmp_path, argv: list[str]) -> dict:

@@ -125,6 +125,7 @@ keys = jax.random.split(jax.random.key(5), 4)
 one = dqn.run(SMALL, keys, devices=jax.devices()[:1])
 two = dqn.run(SMALL, keys)
 assert len(two.state.params["params"]["Dense_0"]["kernel"].sharding.device_set) == 2
+assert (one.devices, two.devices) == (1, 2)
 assert one.state.step.shape == two.state.step.shape == (4,)
 _same(one.curve.eval_return, two.curve.eval_return)      # the same greedy episodes
 _close(one.state.params, two.state.params)               # the same θ, to float rounding

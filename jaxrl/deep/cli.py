@@ -7,7 +7,8 @@
 
 Prints the final greedy return per seed; with ``--out DIR`` writes ``DIR/summary.json``
 (algo, env, seeds, env_steps, final_return_per_seed, final_return_mean, wall_s,
-compile_s, the config and the learning curve).
+compile_s, devices (how many the seeds were split over), the config and the learning
+curve).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             "final_return_mean": float(final.mean()),
             "wall_s": result.wall_s,
             "compile_s": result.compile_s,
+            "devices": result.devices,
             "config": {f.name: getattr(config, f.name) for f in dataclasses.fields(config)},
             "curve": {"env_steps": np.asarray(curve.env_steps)[0].tolist(),
                       "eval_return_mean": np.asarray(curve.eval_return).mean(-1).tolist()},

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         "final_return_mean": float(final.mean()),
         "curve_env_steps": np.asarray(result.curve.env_steps[0]).tolist(),
         "curve_return_mean": np.asarray(result.curve.eval_return).mean(-1).mean(0).tolist(),
-        "compile_s": result.compile_s, "wall_s": result.wall_s,
+        "compile_s": result.compile_s, "wall_s": result.wall_s, "devices": result.devices,
         "steps_per_s": args.seeds * result.env_steps / result.wall_s,
     }
     print("final greedy return per seed: " + " ".join(f"{r:.1f}" for r in final))
