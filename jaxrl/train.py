@@ -356,12 +356,11 @@ def run(
     mesh = seed_mesh(keys.shape[0], devices)
     if mesh is not None:
         start, chunk = _shard(start, chunk, mesh, axis, carry_axes)
-    start, chunk = jax.jit(start), jax.jit(chunk, donate_argnums=(1,))
-
-    if mesh is not None:
         keys = jax.device_put(keys, jax.sharding.NamedSharding(mesh, P("seeds")))
         config = jax.device_put(config, jax.sharding.NamedSharding(
             mesh, P("seeds") if stacked_config else P()))
+    start, chunk = jax.jit(start), jax.jit(chunk, donate_argnums=(1,))
+
     t0 = time.perf_counter()
     start_c = start.lower(config, keys).compile()
     carry_shape = jax.eval_shape(start, config, keys)[0]
