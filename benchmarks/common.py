@@ -19,6 +19,16 @@ from typing import Any
 import jax
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ROOT = RESULTS_DIR.parents[1]
+
+
+def rejax_paths() -> tuple[Path, Path]:
+    """The peer's Python and ``rejax_bench.py``: ``.venv-rejax`` and ``../shared/peers``
+    (``../shared/peers/README.md``), or where ``REJAX_PYTHON`` / ``REJAX_BENCH`` say
+    (on a machine where rejax is installed elsewhere, such as a lent GPU)."""
+    python = os.environ.get("REJAX_PYTHON", ROOT / ".venv-rejax" / "bin" / "python")
+    bench = os.environ.get("REJAX_BENCH", ROOT.parent / "shared" / "peers" / "rejax_bench.py")
+    return Path(python), Path(bench)
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:

@@ -47,9 +47,7 @@ from jaxrl.deep import ddpg  # noqa: E402
 
 #: The course pendulum's training budget (the practical: 1000 episodes x 100 steps = 100k).
 COURSE_STEPS = 100_000
-ROOT = Path(__file__).resolve().parents[1]
-REJAX_PYTHON = ROOT / ".venv-rejax" / "bin" / "python"
-REJAX_BENCH = ROOT.parent / "shared" / "peers" / "rejax_bench.py"
+REJAX_PYTHON, REJAX_BENCH = common.rejax_paths()
 
 #: rejax's td3_pendulum preset, in jaxrl's terms (noise scales relative to the ±2 range).
 REJAX_TD3 = ddpg.td3_config(
