@@ -33,31 +33,33 @@ from jaxrl.devices import use_cpu_cores  # noqa: E402
 use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax starts JAX)
 
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
-from common import format_table, parser, write_json  # noqa: E402
+from common import format_table, parser, rejax_paths, write_json  # noqa: E402
 
 from jaxrl.deep import dqn, nnq  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-REJAX_PY = ROOT / ".venv-rejax" / "bin" / "python"
-REJAX_BENCH = ROOT.parent / "shared" / "peers" / "rejax_bench.py"
+REJAX_PY, REJAX_BENCH = rejax_paths()
 
-#: rejax's configs/gymnax/cartpole.yaml `dqn:`, in jaxrl's terms (for the speed race).
+#: rejax's configs/gymnax/cartpole.yaml `dqn:`, in jaxrl's terms (for the speed race);
+#: rejax's greedy policy is its θ, so no average here.
 REJAX_CARTPOLE = dqn.DQNConfig(
     env="CartPole-v1", total_steps=100_000, num_envs=10, buffer_size=50_000,
     learning_starts=5_000, batch_size=100, updates_per_step=5, target_update_every=10,
     tau=0.02, exploration_steps=50_000, epsilon_end=0.05, hidden_sizes=(64, 64),
     activation="swish", dueling=True, double=True, loss="l2", learning_rate=1e-3,
     learning_rate_end=None, max_grad_norm=10.0, eval_every=2_500, eval_episodes=128,
+    average_step=1.0,
 )
 #: The course's DQN practical (course.md §3.2, supaero tp5/tp6) on HybridPendulum:
-#: (32, 32) ReLU, Adam 1e-3, MSE, soft τ = 0.01 every step, replay 10k, batch 64.
+#: (32, 32) ReLU, Adam 1e-3, MSE, soft τ = 0.01 every step, replay 10k, batch 64; the
+#: greedy policy is θ's (no average), as in the course.
 COURSE_HYBRID = dqn.DQNConfig(
     env="HybridPendulum", total_steps=60_000, num_envs=1, buffer_size=10_000,
     learning_starts=64, batch_size=64, updates_per_step=1, target_update_every=1,
     tau=0.01, exploration_steps=30_000, epsilon_end=0.05, hidden_sizes=(32, 32),
     activation="relu", dueling=False, double=False, loss="l2", learning_rate=1e-3,
-    learning_rate_end=None, eval_every=10_000, eval_episodes=16,
+    learning_rate_end=None, eval_every=10_000, eval_episodes=16, average_step=1.0,
 )
+PARTS = ("learning", "deeptable", "speed")
 GOALS = {"cartpole_mean": 490.0, "cartpole_min": 450.0, "acrobot_mean": -90.0,
          "speedup": 3.0}
 
@@ -166,7 +168,13 @@ def plot(path: Path, curves: dict[str, dict]) -> None:
 
 
 def main() -> int:
-    args = parser("dqn", __doc__.splitlines()[0]).parse_args()
+    p = parser("dqn", __doc__.splitlines()[0])
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help="comma-separated sections to run (default: %(default)s)")
+    args = p.parse_args()
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        p.error(f"--parts: choose among {', '.join(PARTS)}")
     quick = args.quick
     seeds = 2 if quick else 16
     steps = 2_000 if quick else 100_000
@@ -175,80 +183,83 @@ def main() -> int:
         small.update(learning_starts=500, exploration_steps=1_000, eval_episodes=4)
     results: dict = {"learning": {}, "speed": {}}
 
-    print("== learning: final greedy return over seeds ==")
-    default = dqn.DQNConfig(**small)
-    results["learning"]["CartPole-v1"] = learn(default, seeds)
-    if not quick:  # quick: compile time would dominate; these run in the full benchmark
-        results["learning"]["Acrobot-v1"] = learn(default.replace(env="Acrobot-v1"), seeds)
-        results["learning"]["HybridPendulum"] = learn(COURSE_HYBRID, seeds)
-    nnq_config = nnq.NNQConfig(total_steps=steps, num_envs=10,
-                               eval_every=small["eval_every"],
-                               eval_episodes=4 if quick else 16)
-    results["learning"]["nnq CartPole-v1"] = learn(nnq_config, seeds, algo=nnq)
-    rows = [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"], r["final_max"],
-             r["wall_s"], r["compile_s"]] for name, r in results["learning"].items()]
-    print(format_table(["run", "seeds", "env steps", "mean", "min", "max", "wall s",
-                        "compile s"], rows))
-    png = args.out.with_suffix(".png")
-    plot(png, {"DQN": results["learning"]["CartPole-v1"],
-               "naive NN-Q": results["learning"]["nnq CartPole-v1"]})
-    print(f"learning curves: {png}")
+    if "learning" in parts:
+        print("== learning: final greedy return over seeds ==")
+        default = dqn.DQNConfig(**small)
+        results["learning"]["CartPole-v1"] = learn(default, seeds)
+        if not quick:  # quick: compile time would dominate; these run in the full benchmark
+            results["learning"]["Acrobot-v1"] = learn(default.replace(env="Acrobot-v1"), seeds)
+            results["learning"]["HybridPendulum"] = learn(COURSE_HYBRID, seeds)
+        nnq_config = nnq.NNQConfig(total_steps=steps, num_envs=10,
+                                   eval_every=small["eval_every"],
+                                   eval_episodes=4 if quick else 16)
+        results["learning"]["nnq CartPole-v1"] = learn(nnq_config, seeds, algo=nnq)
+        rows = [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"], r["final_max"],
+                 r["wall_s"], r["compile_s"]] for name, r in results["learning"].items()]
+        print(format_table(["run", "seeds", "env steps", "mean", "min", "max", "wall s",
+                            "compile s"], rows))
+        png = args.out.with_suffix(".png")
+        plot(png, {"DQN": results["learning"]["CartPole-v1"],
+                   "naive NN-Q": results["learning"]["nnq CartPole-v1"]})
+        print(f"learning curves: {png}")
 
-    print("\n== deeptable (course §3.1): NN-Q, one-hot linear, SGD 0.1, DiscretePendulum ==")
-    dt_seeds = 2 if quick else 100
-    episodes = 50 if quick else 500
-    train_success, greedy = jax.vmap(lambda k: nnq.deeptable(k, episodes=episodes))(
-        jax.random.split(jax.random.key(100), dt_seeds))
-    port = np.array([numpy_deeptable(episodes, seed) for seed in range(dt_seeds)])
-    results["deeptable"] = {"seeds": dt_seeds, "episodes": episodes}
-    rows = []
-    for name, (success, share) in {"jaxrl nnq.deeptable": (train_success, greedy),
-                                   "numpy port of deeptable.py": port.T}.items():
-        success, share = np.asarray(success), np.asarray(share)
-        results["deeptable"][name] = {"training_success": success.tolist(),
-                                      "greedy_success": share.tolist()}
-        rows.append([name, float(success.mean()), float(share.mean()),
-                     float(np.median(share)), int((share >= 0.99).sum())])
-    print(format_table(["run", "training success (mean)", "greedy success (mean)",
-                        "greedy (median)", "seeds with greedy >= 0.99"], rows))
-    print("course.md §3.1 re-simulation (10 seeds): training success 0.84, greedy 0.995")
+    if "deeptable" in parts:
+        print("\n== deeptable (course §3.1): NN-Q, one-hot linear, SGD 0.1, DiscretePendulum ==")
+        dt_seeds = 2 if quick else 100
+        episodes = 50 if quick else 500
+        train_success, greedy = jax.vmap(lambda k: nnq.deeptable(k, episodes=episodes))(
+            jax.random.split(jax.random.key(100), dt_seeds))
+        port = np.array([numpy_deeptable(episodes, seed) for seed in range(dt_seeds)])
+        results["deeptable"] = {"seeds": dt_seeds, "episodes": episodes}
+        rows = []
+        for name, (success, share) in {"jaxrl nnq.deeptable": (train_success, greedy),
+                                       "numpy port of deeptable.py": port.T}.items():
+            success, share = np.asarray(success), np.asarray(share)
+            results["deeptable"][name] = {"training_success": success.tolist(),
+                                          "greedy_success": share.tolist()}
+            rows.append([name, float(success.mean()), float(share.mean()),
+                         float(np.median(share)), int((share >= 0.99).sum())])
+        print(format_table(["run", "training success (mean)", "greedy success (mean)",
+                            "greedy (median)", "seeds with greedy >= 0.99"], rows))
+        print("course.md §3.1 re-simulation (10 seeds): training success 0.84, greedy 0.995")
 
-    print("\n== speed: rejax's CartPole DQN config, 128 greedy episodes every 2500 steps ==")
-    race_steps = 5_000 if quick else 25_000
-    race = REJAX_CARTPOLE.replace(total_steps=race_steps)
-    if quick:
-        race = race.replace(learning_starts=1_000, eval_episodes=8)
-    widths = (1,) if quick else (1, 16, 128)
-    rows = []
-    for n in widths:
-        ours = speed(race.replace(total_steps=min(race_steps, 10_000)) if n == 128 else race, n)
-        # the same seeds on one device (one core on a CPU): what the split over devices adds
-        single = (speed(race, n, devices=jax.devices()[:1])
-                  if jax.device_count() > 1 and n == 16 else None)
-        peer = rejax(n, race_steps) if n in (1, 16) and not quick else None
-        results["speed"][str(n)] = {"jaxrl": ours, "jaxrl_one_device": single, "rejax": peer}
-        ratio = ours["env_steps_per_s"] / peer["env_steps_per_s"] if peer else None
-        rows.append([n, ours["env_steps_per_s"],
-                     single["env_steps_per_s"] if single else "-", ours["compile_s"],
-                     peer["env_steps_per_s"] if peer else "-",
-                     peer["compile_s"] if peer else "-",
-                     f"{ratio:.1f}x" if ratio else "-"])
-    print(f"jaxrl: {jax.device_count()} {jax.default_backend()} device(s), seeds split over "
-          "them; rejax: its own process, one device")
-    print(format_table(["seeds", "jaxrl steps/s", "jaxrl on 1 device", "jaxrl compile s",
-                        "rejax steps/s", "rejax compile s", "speed-up"], rows))
-    if not REJAX_PY.exists():
-        print("note: no .venv-rejax: rejax columns skipped (see ../shared/peers/README.md)")
+    if "speed" in parts:
+        print("\n== speed: rejax's CartPole DQN config, 128 greedy episodes every 2500 steps ==")
+        race_steps = 5_000 if quick else 25_000
+        race = REJAX_CARTPOLE.replace(total_steps=race_steps)
+        if quick:
+            race = race.replace(learning_starts=1_000, eval_episodes=8)
+        widths = (1,) if quick else (1, 16, 128)
+        rows = []
+        for n in widths:
+            ours = speed(race.replace(total_steps=min(race_steps, 10_000)) if n == 128 else race, n)
+            # the same seeds on one device (one core on a CPU): what the split over devices adds
+            single = (speed(race, n, devices=jax.devices()[:1])
+                      if jax.device_count() > 1 and n == 16 else None)
+            peer = rejax(n, race_steps) if n in (1, 16) and not quick else None
+            results["speed"][str(n)] = {"jaxrl": ours, "jaxrl_one_device": single, "rejax": peer}
+            ratio = ours["env_steps_per_s"] / peer["env_steps_per_s"] if peer else None
+            rows.append([n, ours["env_steps_per_s"],
+                         single["env_steps_per_s"] if single else "-", ours["compile_s"],
+                         peer["env_steps_per_s"] if peer else "-",
+                         peer["compile_s"] if peer else "-",
+                         f"{ratio:.1f}x" if ratio else "-"])
+        print(f"jaxrl: {jax.device_count()} {jax.default_backend()} device(s), seeds split over "
+              "them; rejax: its own process, one device")
+        print(format_table(["seeds", "jaxrl steps/s", "jaxrl on 1 device", "jaxrl compile s",
+                            "rejax steps/s", "rejax compile s", "speed-up"], rows))
+        if not REJAX_PY.exists():
+            print("note: no .venv-rejax: rejax columns skipped (see ../shared/peers/README.md)")
 
-    cp = results["learning"]["CartPole-v1"]
-    ac = results["learning"].get("Acrobot-v1", {"final_mean": float("nan")})
+    cp = results["learning"].get("CartPole-v1")
+    ac = results["learning"].get("Acrobot-v1")
     ratios = [results["speed"][k]["jaxrl"]["env_steps_per_s"]
               / results["speed"][k]["rejax"]["env_steps_per_s"]
               for k in ("1", "16") if results["speed"].get(k, {}).get("rejax")]
     goals = {
-        "CartPole-v1 mean >= 490": cp["final_mean"] >= GOALS["cartpole_mean"],
-        "CartPole-v1 every seed >= 450": cp["final_min"] >= GOALS["cartpole_min"],
-        "Acrobot-v1 mean >= -90": ac["final_mean"] >= GOALS["acrobot_mean"],
+        "CartPole-v1 mean >= 490": cp["final_mean"] >= GOALS["cartpole_mean"] if cp else None,
+        "CartPole-v1 every seed >= 450": cp["final_min"] >= GOALS["cartpole_min"] if cp else None,
+        "Acrobot-v1 mean >= -90": ac["final_mean"] >= GOALS["acrobot_mean"] if ac else None,
         ">= 3x rejax steps/s at 1 and 16 seeds": (bool(ratios) and len(ratios) == 2
                                                   and min(ratios) >= GOALS["speedup"])
         if ratios else None,

@@ -1,6 +1,7 @@
 """DQN: exact Q-values on probe environments, the TD target by hand, the target update,
 a short CartPole run, and clear errors on bad input."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -136,6 +137,35 @@ def test_target_update_on_boundary_crossing():
     assert float(soft["w"]) == 0.25
 
 
+def test_greedy_policy_acts_on_the_running_average_of_theta():
+    """θ̄ <- θ̄ + s (θ - θ̄) after each learning step; the greedy action is argmax Q(·; θ̄);
+    with s = 1, θ̄ is θ bit for bit (the slide's DQN)."""
+    cls, _ = PROBES["ObservationReward"]
+    env = AutoReset(cls())
+    env_params = env.default_params
+    config = _probe_config(learning_starts=4, average_step=0.25)
+    state = dqn.init(config, jax.random.key(0), env, env_params)
+    expected = state.average_params
+    for _ in range(3):
+        state, _ = dqn.train_step(config, state, env, env_params)
+        expected = jax.tree.map(lambda a, p: a + 0.25 * (p - a), expected, state.params)
+    chex.assert_trees_all_close(state.average_params, expected, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(state.average_params["params"]["Dense_0"]["kernel"],
+                           state.params["params"]["Dense_0"]["kernel"])
+    obs = jnp.array([[0.0], [1.0]])
+    # the greedy action reads θ̄ alone: scrambling θ does not change it
+    scrambled = state.replace(params=jax.tree.map(lambda x: -x, state.params))
+    np.testing.assert_array_equal(
+        dqn.greedy_action(config, scrambled, obs, env, env_params),
+        jnp.argmax(dqn.q_values(config, state.average_params, obs, env, env_params), -1))
+
+    plain = config.replace(average_step=1.0)
+    state = dqn.init(plain, jax.random.key(0), env, env_params)
+    for _ in range(3):
+        state, _ = dqn.train_step(plain, state, env, env_params)
+    chex.assert_trees_all_equal(state.average_params, state.params)
+
+
 def test_cartpole_short_run_improves_well_above_random():
     # (64, 64): the default (128, 128)'s untrained greedy policy can balance for a
     # while by chance (268 with this key), which would hide the improvement.
@@ -168,6 +198,8 @@ def test_discrete_observations_are_one_hot():
         ({"gamma": -0.1}, None, r"gamma \(γ\) must be in \[0, 1\]"),
         ({"loss": "l1"}, None, "loss must be one of"),
         ({"decay": "step"}, None, "decay must be one of"),
+        ({"average_step": 0.0}, None, r"average_step must be in \(0, 1\]"),
+        ({"average_step": 1.5}, None, r"average_step must be in \(0, 1\]"),
     ],
 )
 def test_bad_input_raises_clear_error(changes, env, message):
