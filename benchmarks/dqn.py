@@ -35,6 +35,7 @@ use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import format_table, parser, rejax_paths, write_json  # noqa: E402
 
+from jaxrl import train as driver  # noqa: E402
 from jaxrl.deep import dqn, nnq  # noqa: E402
 
 REJAX_PY, REJAX_BENCH = rejax_paths()
@@ -68,7 +69,7 @@ def learn(config, seeds: int, algo=dqn):
     result = algo.run(config, jax.random.split(jax.random.key(0), seeds))
     final = np.asarray(result.curve.final_return)
     curve = np.asarray(result.curve.eval_return).mean(-1)
-    return {
+    out = {
         "env": config.env, "seeds": seeds, "env_steps": result.env_steps,
         "final_mean": float(final.mean()), "final_min": float(final.min()),
         "final_max": float(final.max()), "final_per_seed": final.tolist(),
@@ -76,6 +77,32 @@ def learn(config, seeds: int, algo=dqn):
         "curve_mean": curve.mean(0).tolist(), "curve_min": curve.min(0).tolist(),
         "wall_s": result.wall_s, "compile_s": result.compile_s,
     }
+    if algo is dqn and config.env == "CartPole-v1" and config.average_step < 1.0:
+        out["theta_vs_average"] = theta_vs_average(config, result.state)
+    return out
+
+
+def theta_vs_average(config, state, episodes: int = 64) -> dict:
+    """The final agents greedy on θ and on θ̄ (the default policy), ``episodes`` fresh
+    episodes each: what the average adds, on the same trained runs."""
+    env, env_params = dqn.make_env(config)
+    config = config.replace(eval_episodes=episodes)
+    keys = jax.random.split(jax.random.key(99), state.step.shape[0])
+
+    def returns(params):
+        policy = state.replace(average_params=params)  # greedy_action reads θ̄
+        return np.asarray(jax.jit(jax.vmap(
+            lambda s, k: driver.evaluate(dqn.ALGORITHM, config, s, k, env, env_params)[0]))(
+                policy, keys))
+
+    out = {}
+    for name, params in (("theta", state.params), ("theta_bar", state.average_params)):
+        ret = returns(params)
+        per_seed = ret.mean(-1)
+        out[name] = {"mean": float(per_seed.mean()), "min": float(per_seed.min()),
+                     "seeds_under_450": int((per_seed < 450).sum()),
+                     "episodes_under_450": int((ret < 450).sum()), "episodes": int(ret.size)}
+    return out
 
 
 def speed(config, seeds: int, devices=None):
@@ -198,6 +225,13 @@ def main() -> int:
                  r["wall_s"], r["compile_s"]] for name, r in results["learning"].items()]
         print(format_table(["run", "seeds", "env steps", "mean", "min", "max", "wall s",
                             "compile s"], rows))
+        rows = [[name, which, r[which]["mean"], r[which]["min"], r[which]["seeds_under_450"],
+                 f"{r[which]['episodes_under_450']} of {r[which]['episodes']}"]
+                for name, res in results["learning"].items()
+                if (r := res.get("theta_vs_average")) for which in ("theta", "theta_bar")]
+        print("\nthe same final agents, 64 fresh greedy episodes per seed, on θ and on θ̄:")
+        print(format_table(["run", "greedy on", "mean", "min", "seeds < 450",
+                            "episodes < 450"], rows))
         png = args.out.with_suffix(".png")
         plot(png, {"DQN": results["learning"]["CartPole-v1"],
                    "naive NN-Q": results["learning"]["nnq CartPole-v1"]})
