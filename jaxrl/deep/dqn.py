@@ -334,7 +334,7 @@ def update_average(config, params, average_params):
 
 def train_step(config: DQNConfig, state: DQNState, env: AutoReset, env_params: Any):
     """One step of the ``num_envs`` environments, then ``updates_per_step`` gradient steps
-    (once ``learning_starts`` steps are stored) and the target update."""
+    (once ``learning_starts`` steps are stored), the target update and θ̄'s."""
     key, key_act, key_env, key_update = jax.random.split(state.key, 4)
     actions = select_action(config, state, key_act, env, env_params)
     env_state, transitions = env.batch_step(key_env, state.env_state, actions, env_params)
