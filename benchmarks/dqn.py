@@ -2,18 +2,21 @@
 
 * learning: DQN's default config (tuned on CartPole-v1, the same for every seed) on
   CartPole-v1 and Acrobot-v1 at 100k env steps, 16 seeds; the course's DQN practical on
-  HybridPendulum; naive NN-Q against DQN on CartPole-v1 (learning curves in a PNG).
+  HybridPendulum; naive NN-Q against DQN on CartPole-v1 (learning curves in a PNG);
+  CartPole's final agents played greedy on θ and on θ̄ (the default), 64 episodes each.
 * deeptable: the course's practical (course.md §3.1), 100 seeds of
   :func:`jaxrl.deep.nnq.deeptable` next to :func:`numpy_deeptable`, a plain numpy port
   of ``deeptable.py`` on the numpy pendulum of ``benchmarks/tabular_q.py``.
 * speed: env steps/s, compile time apart, at 1, 16 and 128 seeds on rejax's CartPole
   config, and rejax's own DQN on that config side by side (same network, num envs,
   batch, updates per step and evaluation budget: 128 greedy episodes every 2500 steps)
-  when ``.venv-rejax`` exists (``../shared/peers/README.md``); otherwise the peer
-  columns are skipped with a note.
+  when ``.venv-rejax`` exists (``../shared/peers/README.md``; or ``REJAX_PYTHON`` and
+  ``REJAX_BENCH`` name the peer elsewhere); otherwise the peer columns are skipped
+  with a note.
 
     .venv/bin/python benchmarks/dqn.py            # full run (tens of minutes on 2 cores)
     .venv/bin/python benchmarks/dqn.py --quick    # smoke run, seconds
+    .venv/bin/python benchmarks/dqn.py --parts speed   # some sections only
 """
 
 from __future__ import annotations
