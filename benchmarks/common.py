@@ -58,6 +58,23 @@ def device_info() -> dict[str, Any]:
     }
 
 
+def dqn_greedy_returns(config: Any, states: Any, params: Any, keys: Any) -> Any:
+    """``config.eval_episodes`` greedy episodes of each DQN agent in a batch of ``states``,
+    acting on ``params`` (θ or θ̄; a batch too): a ``[agents, episodes]`` numpy array."""
+    import numpy as np
+
+    from jaxrl import train as driver  # here: importing it starts JAX (after use_cpu_cores)
+    from jaxrl.deep import dqn
+
+    env, env_params = dqn.make_env(config)
+
+    def one(state, k):
+        # greedy_action reads θ̄: give it the params to play
+        return driver.evaluate(dqn.ALGORITHM, config, state, k, env, env_params)[0]
+
+    return np.asarray(jax.jit(jax.vmap(one))(states.replace(average_params=params), keys))
+
+
 def block(tree: Any) -> Any:
     """Wait for every array of a pytree."""
     return jax.block_until_ready(tree)

@@ -36,9 +36,8 @@ from jaxrl.devices import use_cpu_cores  # noqa: E402
 use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax starts JAX)
 
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
-from common import format_table, parser, rejax_paths, write_json  # noqa: E402
+from common import dqn_greedy_returns, format_table, parser, rejax_paths, write_json  # noqa: E402
 
-from jaxrl import train as driver  # noqa: E402
 from jaxrl.deep import dqn, nnq  # noqa: E402
 
 REJAX_PY, REJAX_BENCH = rejax_paths()
@@ -88,19 +87,11 @@ def learn(config, seeds: int, algo=dqn):
 def theta_vs_average(config, state, episodes: int = 64) -> dict:
     """The final agents greedy on θ and on θ̄ (the default policy), ``episodes`` fresh
     episodes each: what the average adds, on the same trained runs."""
-    env, env_params = dqn.make_env(config)
     config = config.replace(eval_episodes=episodes)
     keys = jax.random.split(jax.random.key(99), state.step.shape[0])
-
-    def returns(params):
-        policy = state.replace(average_params=params)  # greedy_action reads θ̄
-        return np.asarray(jax.jit(jax.vmap(
-            lambda s, k: driver.evaluate(dqn.ALGORITHM, config, s, k, env, env_params)[0]))(
-                policy, keys))
-
     out = {}
     for name, params in (("theta", state.params), ("theta_bar", state.average_params)):
-        ret = returns(params)
+        ret = dqn_greedy_returns(config, state, params, keys)
         per_seed = ret.mean(-1)
         out[name] = {"mean": float(per_seed.mean()), "min": float(per_seed.min()),
                      "seeds_under_450": int((per_seed < 450).sum()),

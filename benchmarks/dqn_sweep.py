@@ -33,9 +33,8 @@ from jaxrl.devices import use_cpu_cores  # noqa: E402
 
 use_cpu_cores()  # one XLA device per core (before gymnax starts JAX)
 
-from common import format_table, parser, write_json  # noqa: E402
+from common import dqn_greedy_returns, format_table, parser, write_json  # noqa: E402
 
-from jaxrl import train as driver  # noqa: E402
 from jaxrl.deep import dqn  # noqa: E402
 from jaxrl.sweep import sweep  # noqa: E402
 
@@ -55,17 +54,6 @@ STATIC_CHANGES = [
     {"dueling": False},
     {"double": False},
 ]
-
-
-def greedy_on_theta(config, state, keys) -> np.ndarray:
-    """Mean return of ``config.eval_episodes`` greedy episodes on θ (not θ̄), per run."""
-    env, env_params = dqn.make_env(config)
-
-    def one(s, k):
-        return driver.evaluate(dqn.ALGORITHM, config, s.replace(average_params=s.params), k,
-                               env, env_params)[0].mean()
-
-    return np.asarray(jax.jit(jax.vmap(one))(state, keys))
 
 
 def summary(name, final, late, theta) -> dict:
@@ -101,7 +89,7 @@ def main() -> int:
         late = np.asarray(result.curve.eval_return).mean(-1)[slice_][
             :, steps >= 0.8 * config.total_steps]
         state = jax.tree.map(lambda x: x[slice_], result.state)
-        theta = greedy_on_theta(config, state, eval_keys)
+        theta = dqn_greedy_returns(config, state, state.params, eval_keys).mean(-1)
         results.append(summary(name, final, late, theta))
         r = results[-1]
         rows.append([name, r["mean"], r["min"], f"{r['seeds_under_450']} of {seeds}",
