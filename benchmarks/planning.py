@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-from jaxrl.tabular.mdp import TabularMDP  # noqa: E402
+from jaxrl.mdp import TabularMDP  # noqa: E402
 from jaxrl.tabular.planning import value_iteration  # noqa: E402
 
 try:

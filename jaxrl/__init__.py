@@ -6,7 +6,7 @@ Q-learning, Q-learning with a network, DQN and DDPG.
 """
 
 from jaxrl.envs.registry import make, registered_envs
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 from jaxrl.tabular.planning import (
     PlanningResult,
     policy_evaluation,

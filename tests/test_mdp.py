@@ -9,7 +9,7 @@ import pytest
 from gymnax.environments.misc.frozen_lake import EnvState, FrozenLake
 
 from jaxrl.envs.tabular import frozen_lake_mdp, grid_world_mdp, random_mdp
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 
 
 def two_state_arrays():

@@ -30,7 +30,7 @@ import numpy as np
 from flax import struct
 from gymnax.environments import environment, spaces
 
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 
 ROWS, COLS = 3, 4
 WALL = (1, 1)

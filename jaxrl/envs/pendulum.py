@@ -17,7 +17,7 @@ From it the course builds:
   torque, reward ``-cost``; the DDPG practical's settings ``dt = 0.05``, ``ndt = 2``.
 * :class:`DiscretePendulum`: 20 angle bins x 19 velocity bins = 380 states, 9 torques,
   ``dt = 0.3``, ``ndt = 5``; reward 1 on reaching the goal state 190 (upright, at rest).
-  It is deterministic and exports its exact :class:`~jaxrl.tabular.mdp.TabularMDP`.
+  It is deterministic and exports its exact :class:`~jaxrl.mdp.TabularMDP`.
 * :class:`HybridPendulum`: continuous state, the 9 discrete torques, ``dt = 0.3``,
   ``ndt = 5``, reward ``-cost``.
 
@@ -74,7 +74,7 @@ from jaxrl.envs.discretization import (  # noqa: F401  (re-exported: the course'
     wrap,
     x2i,
 )
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 
 __all__ = [
     "DQ",

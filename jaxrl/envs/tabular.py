@@ -16,7 +16,7 @@ import numpy as np
 from flax import struct
 from gymnax.environments.misc.frozen_lake import GOAL, HOLE, FrozenLake
 
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 
 # gymnax's FrozenLake moves: 0 left, 1 down, 2 right, 3 up, as (row, column) offsets.
 _FROZEN_LAKE_MOVES = np.array(((0, -1), (1, 0), (0, 1), (-1, 0)))
