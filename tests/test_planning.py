@@ -199,3 +199,88 @@ def test_gamma_one_needs_a_sweep_limit():
         value_iteration(mdp, 0.9, history=True)
     with pytest.raises(ValueError, match="method"):
         policy_evaluation(mdp, jnp.zeros(11, jnp.int32), 0.9, method="magic")
+
+
+def _tie_models():
+    """FrozenLake 4x4 / 8x8 (slippery: exact ties where the map is symmetric) and the
+    course's DiscretePendulum, in the dtype in force (the pendulum's model is built in
+    float32: cast)."""
+    from jaxrl.envs.pendulum import DiscretePendulum
+
+    env = DiscretePendulum()
+    dtype = jnp.zeros(()).dtype
+    pendulum = env.tabular_mdp(env.default_params)
+    pendulum = pendulum.replace(probs=pendulum.probs.astype(dtype),
+                                rewards=pendulum.rewards.astype(dtype))
+    return {"frozenlake4x4": frozen_lake_mdp(map_name="4x4"),
+            "frozenlake8x8": frozen_lake_mdp(map_name="8x8"),
+            "pendulum": pendulum}
+
+
+def test_policy_iteration_ends_on_exact_ties_in_float64():
+    """The issue's case: state 6 of slippery FrozenLake 4x4 has actions 0 and 2 exactly
+    tied; the exact solve's rounding made them swap in alternate rounds, forever."""
+    with jax.enable_x64(True):
+        mdp = frozen_lake_mdp(map_name="4x4")
+        assert mdp.rewards.dtype == jnp.float64
+        pi = policy_iteration(mdp, 0.99, max_improvements=50)
+        vi = value_iteration(mdp, 0.99, tol=1e-13)
+        assert bool(pi.converged) and int(pi.iterations) <= 10
+        np.testing.assert_allclose(pi.values, vi.values, rtol=0, atol=1e-9)
+
+
+def test_policy_iteration_ends_on_ties_in_float32():
+    """The float32 twin: exact evaluation on FrozenLake 4x4 at γ = 0.9862 cycled."""
+    mdp = frozen_lake_mdp(map_name="4x4")
+    pi = policy_iteration(mdp, 0.9862, method="exact", max_improvements=50)
+    assert bool(pi.converged) and int(pi.iterations) <= 10
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
+@pytest.mark.parametrize("method", ["exact", "iterative"])
+def test_policy_iteration_sweep_of_gamma(x64, method):
+    """Every γ of a sweep, alone and vmapped, ends in a few improvements, with V equal to
+    value iteration's: to 1e-9 (scaled by max |V|) in float64, and to float32's own
+    floor, ``1e-4 max|V| / (1 - γ)``, in float32."""
+    gammas = [0.5, 0.9, 0.95, 0.9862, 0.99, 0.999]
+    with jax.enable_x64(x64):
+        tol = 1e-12 if x64 else 1e-6
+        for name, mdp in _tie_models().items():
+            assert mdp.rewards.dtype == (jnp.float64 if x64 else jnp.float32)
+            batched = jax.vmap(lambda g, mdp=mdp: policy_iteration(
+                mdp, g, method=method, tol=tol))(jnp.asarray(gammas))
+            assert bool(jnp.all(batched.converged)), name
+            for i, gamma in enumerate(gammas):
+                pi = policy_iteration(mdp, gamma, method=method, tol=tol)
+                vi = value_iteration(mdp, gamma, tol=1e-13 if x64 else 1e-7,
+                                     max_sweeps=100_000)
+                scale = max(1.0, float(jnp.max(jnp.abs(vi.values))))
+                atol = 1e-9 * scale if x64 else 1e-4 * scale / (1 - gamma)
+                assert bool(pi.converged) and int(pi.iterations) <= 20, (name, gamma)
+                np.testing.assert_allclose(pi.values, vi.values, rtol=0, atol=atol)
+                np.testing.assert_allclose(batched.values[i], vi.values, rtol=0, atol=atol)
+
+
+def test_policy_iteration_returns_by_default():
+    """The default improvement limit is finite, and hitting a limit says so."""
+    import inspect
+
+    default = inspect.signature(policy_iteration).parameters["max_improvements"].default
+    assert isinstance(default, int) and default > 0
+    mdp = frozen_lake_mdp(map_name="8x8")
+    capped = policy_iteration(mdp, 0.99, max_improvements=2)
+    assert int(capped.iterations) == 2 and not bool(capped.converged)
+
+
+def test_value_iteration_says_when_it_stops_at_the_float32_floor():
+    mdp = frozen_lake_mdp(map_name="8x8")
+    assert mdp.rewards.dtype == jnp.float32
+    reached = value_iteration(mdp, 0.99, tol=1e-6)
+    assert not bool(reached.at_floor) and float(reached.delta) < 1e-6
+    with pytest.warns(UserWarning, match="below what float32 resolves"):
+        floor = value_iteration(mdp, 0.99, tol=1e-10)
+    assert bool(floor.at_floor) and bool(floor.converged)
+    assert float(floor.delta) >= 1e-10
+    with jax.enable_x64(True):
+        wide = value_iteration(frozen_lake_mdp(map_name="8x8"), 0.99, tol=1e-10)
+        assert not bool(wide.at_floor) and float(wide.delta) < 1e-10

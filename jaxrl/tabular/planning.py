@@ -17,6 +17,7 @@ same shape (``jax.vmap(value_iteration, in_axes=(None, 0))(mdp, gammas)``).
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import Literal
 
@@ -24,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from jaxrl.tabular.mdp import TabularMDP
+from jaxrl.mdp import TabularMDP
 
 # Successor-major layout: the sweep reads the model as S-long rows, one per (a, k), and
 # unrolls the small A x K loop, so that XLA emits one vectorised pass over the states.
@@ -33,6 +34,9 @@ _UNROLL_LIMIT = 64
 
 #: Largest S for which ``policy_evaluation(method="auto")`` solves the linear system.
 EXACT_SOLVE_MAX_STATES = 2048
+
+#: ``policy_iteration``'s default limit on improvements (it ends long before for γ < 1).
+DEFAULT_MAX_IMPROVEMENTS = 1000
 
 
 class PlanningResult(struct.PyTreeNode):
@@ -45,7 +49,13 @@ class PlanningResult(struct.PyTreeNode):
       iterations: sweeps done (value iteration) or policy improvements made (policy
         iteration).
       delta: the last sweep's sup-norm change ``max_s |V_{n+1}(s) - V_n(s)|``.
-      converged: whether ``delta`` fell under the tolerance (or the policy is stable).
+      converged: whether ``delta`` fell under the tolerance, or reached the dtype's
+        floor (``at_floor``), or the policy is stable.
+      at_floor: value iteration stopped because ``delta`` reached what the dtype can
+        resolve around ``V`` (``8 eps max|V|``) while still at or above ``tol``: the
+        tolerance actually reached is then ``delta``, not ``tol`` (float32 with
+        ``tol=1e-10`` stops where ``tol=1e-7`` does). Always ``False`` for policy
+        iteration.
       history: ``[n + 1, S]``, ``V_0 … V_n``, when asked for, else ``None``.
     """
 
@@ -55,6 +65,7 @@ class PlanningResult(struct.PyTreeNode):
     iterations: jax.Array
     delta: jax.Array
     converged: jax.Array
+    at_floor: jax.Array
     history: jax.Array | None = None
 
 
@@ -171,7 +182,9 @@ def value_iteration(
     Stops after ``max_sweeps`` sweeps, or when the sup-norm change
     ``max_s |V_{n+1}(s) - V_n(s)|`` falls under ``tol`` (a ``lax.while_loop``), whichever
     comes first; also when the change reaches what the dtype can resolve around ``V``
-    (so float32 never loops forever). ``tol=None`` runs exactly ``max_sweeps`` sweeps.
+    (so float32 never loops forever): the result's ``at_floor`` says so, and a warning
+    names the tolerance reached when ``tol`` was below it (outside ``jit``/``vmap``).
+    ``tol=None`` runs exactly ``max_sweeps`` sweeps.
 
     Args:
       mdp: the model.
@@ -191,7 +204,13 @@ def value_iteration(
         raise ValueError("value_iteration(history=True) needs tol=None and max_sweeps")
     if v0 is None:
         v0 = jnp.zeros(mdp.num_states, mdp.rewards.dtype)
-    return _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history)
+    result = _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history)
+    if not isinstance(result.at_floor, jax.core.Tracer) and bool(jnp.any(result.at_floor)):
+        warnings.warn(
+            f"value_iteration: tol={tol} is below what {result.values.dtype} resolves "
+            f"around V; stopped at a change of {float(jnp.max(result.delta)):.3g} "
+            "(enable jax_enable_x64 for a finer tolerance)", stacklevel=2)
+    return result
 
 
 @partial(jax.jit, static_argnames=("tol", "max_sweeps", "minimize", "history"))
@@ -225,6 +244,7 @@ def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> Plan
             )
         sweeps = jnp.asarray(max_sweeps, jnp.int32)
         converged = jnp.asarray(True)
+        at_floor = jnp.asarray(False)
     else:
         limit = jnp.iinfo(jnp.int32).max if max_sweeps is None else max_sweeps
 
@@ -241,7 +261,8 @@ def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> Plan
         values, delta, sweeps = jax.lax.while_loop(
             cond, body, (values, inf, jnp.zeros((), jnp.int32))
         )
-        converged = (delta < tol) | (delta <= _floor(values))
+        at_floor = (delta >= tol) & (delta <= _floor(values))
+        converged = (delta < tol) | at_floor
     q = _stack(_backup_rows(model, values, gamma))
     return PlanningResult(
         values=values,
@@ -250,6 +271,7 @@ def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> Plan
         iterations=sweeps,
         delta=delta,
         converged=converged,
+        at_floor=at_floor,
         history=trace,
     )
 
@@ -340,7 +362,7 @@ def policy_iteration(
     method: Literal["auto", "exact", "iterative"] = "auto",
     tol: float | None = 1e-8,
     max_sweeps: int | None = None,
-    max_improvements: int | None = None,
+    max_improvements: int | None = DEFAULT_MAX_IMPROVEMENTS,
     minimize: bool = False,
 ) -> PlanningResult:
     """Policy iteration, the lecture's slide: evaluate, then improve, until stable.
@@ -350,11 +372,21 @@ def policy_iteration(
        previous ``V``).
     2. Policy update: ``π_{k+1}(S_t) = argmin_{A_t} C_t(S_t, A_t) + γ V(S_{t+1})``
        (``argmax`` of rewards unless ``minimize``). A state keeps its action unless
-       another one is strictly better, so ties cannot make the loop cycle.
+       another one is better by more than the rounding of a backup (plus ``tol`` for
+       the iterative evaluation).
 
-    Stops when no state changes its action (or after ``max_improvements``). Returns a
-    :class:`PlanningResult` whose ``iterations`` counts the improvements that changed
-    the policy.
+    Exact ties (a symmetric map) can still look better by a rounding error in
+    alternate rounds. So an improved policy is kept only if its evaluation raises
+    ``Σ_s V(s)``, the potential that every true improvement raises: strictly for the
+    exact solve, which gives one policy the same V every time, so no policy is ever
+    visited twice and the loop ends; by ``S δ`` for the iterative evaluation (δ its
+    tolerance or the dtype's floor), which lets a policy come back at most
+    ``2 γ / (1 - γ)`` times. A candidate that does not raise it ends the loop with the
+    current policy.
+
+    Stops when no state changes its action, or after ``max_improvements`` (then
+    ``converged`` is ``False``; ``None``: no limit). Returns a :class:`PlanningResult`
+    whose ``iterations`` counts the improvements kept.
     """
     check_gamma(gamma)
     method = _pick_method(method, mdp.num_states)
@@ -394,23 +426,38 @@ def _policy_iteration(
         margin = _floor(q) + (0.0 if tol is None or method == "exact" else tol)
         return jnp.where(gain > margin, candidate, policy)
 
+    def total(values):
+        # the potential that every accepted improvement raises: Σ_s V(s) (-Σ for costs)
+        return -jnp.sum(values) if minimize else jnp.sum(values)
+
+    # How much the potential must rise: 0 for the exact solve (the same policy always
+    # gets the same V, so a strict rise rules out revisiting one); for the iterative
+    # evaluation, two evaluations of one policy differ by up to 2 γ δ / (1 - γ) per
+    # state (δ: the tolerance or the dtype's floor), and a rise of S δ per accepted
+    # step lets a policy recur at most 2 γ / (1 - γ) times.
+    def slack(values):
+        if tol is None or method == "exact":
+            return jnp.zeros((), values.dtype)
+        return mdp.num_states * (tol + _floor(values))
+
     def cond(carry):
         _, _, stable, n = carry
         return ~stable & (n < limit)
 
     def body(carry):
         policy, values, _, n = carry
-        values = evaluate(policy, values)
-        new_policy = improve(policy, values)
-        stable = jnp.all(new_policy == policy)
-        return new_policy, values, stable, n + jnp.where(stable, 0, 1)
+        candidate = improve(policy, values)
+        changed = jnp.any(candidate != policy)
+        new_values = jax.lax.cond(changed, evaluate, lambda _, v: v, candidate, values)
+        accepted = changed & (total(new_values) > total(values) + slack(values))
+        policy = jnp.where(accepted, candidate, policy)
+        values = jnp.where(accepted, new_values, values)
+        return policy, values, ~accepted, n + accepted.astype(jnp.int32)
 
-    values0 = jnp.zeros(mdp.num_states, mdp.rewards.dtype)
+    values0 = evaluate(policy0, jnp.zeros(mdp.num_states, mdp.rewards.dtype))
     policy, values, stable, improvements = jax.lax.while_loop(
         cond, body, (policy0, values0, jnp.asarray(False), jnp.zeros((), jnp.int32))
     )
-    # The loop may have stopped on the improvement limit: evaluate what we return.
-    values = jax.lax.cond(stable, lambda: values, lambda: evaluate(policy, values))
     q = _stack(_backup_rows(model, values, gamma))
     return PlanningResult(
         values=values,
@@ -419,4 +466,5 @@ def _policy_iteration(
         iterations=improvements,
         delta=jnp.zeros((), values.dtype),
         converged=stable,
+        at_floor=jnp.asarray(False),
     )
