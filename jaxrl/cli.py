@@ -11,18 +11,18 @@ from jaxrl.devices import use_cpu_cores
 
 def _maze(args: argparse.Namespace) -> int:
     """Print the lecture's value-iteration tables and the greedy policy."""
-    from jaxrl.envs import maze
+    from jaxrl import maze_tables
 
     iterations = tuple(sorted(set(args.iterations)))
-    tables, policy = maze.lecture_tables(iterations)
+    tables, policy = maze_tables.lecture_tables(iterations)
     print("Get out of the maze: value iteration, V_{n+1}(s) = min_a [c(s) + 0.9 V_n(s')]")
     print("(costs: green -1, red +1; X is the wall; V_0 = c)\n")
     for n, values in tables.items():
         print(f"Iteration {n}")
-        print(maze.format_table(values))
+        print(maze_tables.format_table(values))
         print()
     print(f"Greedy policy after {iterations[-1]} iterations (G: exit, R: trap)")
-    print(maze.format_policy(policy))
+    print(maze_tables.format_policy(policy))
     return 0
 
 
@@ -30,7 +30,7 @@ def _maze(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``jaxrl`` command."""
-    from jaxrl.envs.maze import LECTURE_ITERATIONS
+    from jaxrl.maze_tables import LECTURE_ITERATIONS
     from jaxrl.tabular import cli as tabular_cli
 
     parser = argparse.ArgumentParser(

@@ -13,7 +13,8 @@ import pytest
 from gymnax.environments import spaces
 
 import jaxrl
-from jaxrl.envs import maze
+from jaxrl import maze_tables
+from jaxrl.envs import maze, render_maze
 from jaxrl.envs.maze import (
     GREEN_STATE,
     RANDOM_START,
@@ -131,13 +132,13 @@ def test_maze_spaces_and_render():
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
     assert image.shape == (3 * 48 + 1, 4 * 48 + 1, 3)
     # The agent's colour appears in its cell, and nowhere when it is elsewhere.
-    assert (maze.render(state, params) == image).all()
-    other = maze.render(state.replace(position=jnp.int32(0)), params)
+    assert (render_maze.render(state, params) == image).all()
+    other = render_maze.render(state.replace(position=jnp.int32(0)), params)
     assert not (other == image).all()
     with pytest.raises(ValueError, match="one state"):
-        maze.render(state.replace(position=jnp.zeros(3, jnp.int32)), params)
+        render_maze.render(state.replace(position=jnp.zeros(3, jnp.int32)), params)
     with pytest.raises(ValueError, match="state index"):
-        maze.render_maze(11)
+        render_maze.render_maze(11)
 
 
 # -- the registry --------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_cached_reset_restarts_from_the_first_start():
 
 def test_lecture_policy_leaves_the_maze():
     """The slides' greedy policy walks from (2, 0) to the exit in 5 moves."""
-    _, policy = maze.lecture_tables(iterations=(0, 100))
+    _, policy = maze_tables.lecture_tables(iterations=(0, 100))
     env = AutoReset(make("Maze")[0])
     params = env.default_params
     _, state = env.reset(jax.random.key(0), params)
@@ -412,3 +413,49 @@ def test_wrapped_env_jits_and_vmaps(name):
     np.testing.assert_array_equal(
         np.asarray(tr.next_obs[:-1])[carried], np.asarray(tr.obs[1:])[carried]
     )
+
+
+def _imported_modules(path) -> set[str]:
+    """Every module a source file imports, at the top or inside a function."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_envs_sit_below_the_learners():
+    """jaxrl.envs imports neither the planners and tabular learners nor the deep ones."""
+    from pathlib import Path
+
+    files = sorted((Path(jaxrl.__file__).parent / "envs").glob("*.py"))
+    assert len(files) > 5
+    for path in files:
+        above = {name for name in _imported_modules(path)
+                 if name.split(".")[:2] in (["jaxrl", "tabular"], ["jaxrl", "deep"])}
+        assert not above, f"{path.name} imports {sorted(above)}"
+
+
+def test_course_step_is_the_shared_auto_reset_on_the_whole_key():
+    """The pendulums' step is ``auto_reset_step`` with the reset drawn from the unsplit key."""
+    from jaxrl.envs.wrappers import auto_reset_step
+
+    for name in ("Pendulum", "DiscretePendulum", "HybridPendulum"):
+        env, params = make(name, max_steps_in_episode=1)  # every step ends the episode
+        _, state = env.reset(jax.random.key(0), params)
+        key = jax.random.key(1)
+        action = env.action_space(params).sample(jax.random.key(2))
+        got = env.step(key, state, action, params)
+
+        @jax.jit  # compiled as the step is: the same XLA program, the same floats
+        def shared(key, state, action, params, env=env):
+            return auto_reset_step(env, key, state, action, params,
+                                   lambda: env.reset_env(key, params))
+
+        chex.assert_trees_all_equal(got, shared(key, state, action, params))
+        chex.assert_trees_all_equal(got[:2], jax.jit(env.reset_env)(key, params))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jaxrl import cli
+from jaxrl import cli, maze_tables
 from jaxrl.envs import maze
 from jaxrl.tabular.planning import policy_iteration, value_iteration
 
@@ -42,13 +42,13 @@ def slide_cells(n: int) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def tables():
-    return maze.lecture_tables()
+    return maze_tables.lecture_tables()
 
 
-@pytest.mark.parametrize("n", maze.LECTURE_ITERATIONS)
+@pytest.mark.parametrize("n", maze_tables.LECTURE_ITERATIONS)
 def test_every_cell_of_every_slide_table(tables, n):
     values, _ = tables
-    printed = [line.split() for line in maze.format_table(values[n]).splitlines()]
+    printed = [line.split() for line in maze_tables.format_table(values[n]).splitlines()]
     assert printed == slide_cells(n)
     # And numerically: each slide value is round(V, 2).
     for r, row in enumerate(slide_cells(n)):
@@ -62,7 +62,7 @@ def test_every_cell_of_every_slide_table(tables, n):
 
 def test_red_and_green_closed_forms(tables):
     values, _ = tables
-    for n in maze.LECTURE_ITERATIONS:
+    for n in maze_tables.LECTURE_ITERATIONS:
         expected = (1 - 0.9 ** (n + 1)) / 0.1
         assert values[n][maze.STATE_OF_CELL[maze.RED]] == pytest.approx(expected, abs=1e-4)
         assert values[n][maze.STATE_OF_CELL[maze.GREEN]] == pytest.approx(-expected, abs=1e-4)
@@ -70,7 +70,7 @@ def test_red_and_green_closed_forms(tables):
 
 def test_greedy_policy_reads_the_way_out(tables):
     _, policy = tables
-    arrows = maze.format_policy(policy).splitlines()
+    arrows = maze_tables.format_policy(policy).splitlines()
     assert arrows[0].split() == ["→", "→", "→", "G"]
     assert arrows[1].split()[:3] == ["↑", "X", "↑"]
     # (2, 3) goes west, not north into the trap.
@@ -100,7 +100,7 @@ def test_reward_form_is_the_cost_form_negated():
 def test_cli_prints_the_slides(capsys):
     assert cli.main(["maze"]) == 0
     out = capsys.readouterr().out
-    for n in maze.LECTURE_ITERATIONS:
+    for n in maze_tables.LECTURE_ITERATIONS:
         assert f"Iteration {n}\n" in out
     # The converged table, as on the slide.
     assert "  -7.29   -8.1     -9    -10" in out

@@ -1,7 +1,7 @@
 """The course's pendulums against a plain-numpy transcription of the course's equations.
 
 ``RefPendulum`` and the ``ref_*`` discretisation below transcribe
-``pendulummodel.py`` (``reference/course.md`` §1a-§1c) in float64 numpy, the way the
+the course's ``pendulummodel.py`` (``nmansard/wsmemmo_rl``) in float64 numpy, the way the
 course writes them; every environment is checked against them step by step.
 """
 
@@ -19,6 +19,8 @@ import pytest
 
 from jaxrl.envs import pendulum as P
 from jaxrl.envs import rendering
+from jaxrl.envs.discrete_pendulum import _transition_table
+from jaxrl.envs.render_pendulum import _BOB, render
 from jaxrl.tabular.planning import value_iteration
 
 # ---------------------------------------------------------------------------------------
@@ -504,7 +506,7 @@ def test_vmap_over_a_params_field(field, values, ref_kw):
         assert float(reward[i]) == pytest.approx(rr, abs=1e-5)
     assert len(np.unique(np.asarray(new.v))) == len(values)
     # The discrete model follows its params too (friction changes some transitions).
-    tables = jax.vmap(P._transition_table, in_axes=(axes_for(DISCRETE.default_params, "kf"),))(
+    tables = jax.vmap(_transition_table, in_axes=(axes_for(DISCRETE.default_params, "kf"),))(
         DISCRETE.default_params.replace(kf=jnp.array([0.1, 1.0])))
     assert (np.asarray(tables[0]) != np.asarray(tables[1])).any()
 
@@ -604,25 +606,25 @@ def test_bad_actions_give_clear_errors():
 
 
 def test_render_draws_upright_at_zero():
-    up = P.render(P.PendulumState(time=0, q=jnp.float32(0.0), v=jnp.float32(0.0)),
-                  PENDULUM.default_params)
-    down = P.render(P.PendulumState(time=0, q=jnp.float32(np.pi), v=jnp.float32(0.0)))
+    up = render(P.PendulumState(time=0, q=jnp.float32(0.0), v=jnp.float32(0.0)),
+                PENDULUM.default_params)
+    down = render(P.PendulumState(time=0, q=jnp.float32(np.pi), v=jnp.float32(0.0)))
     assert up.dtype == np.uint8 and up.shape == (200, 200, 3)
     size, length = 200, 0.38 * 200
     bob_up = up[int(size / 2 - length), size // 2]
     bob_down = down[int(size / 2 + length), size // 2]
-    assert tuple(bob_up) == P._BOB and tuple(bob_down) == P._BOB
-    assert tuple(up[int(size / 2 + length), size // 2]) != P._BOB
+    assert tuple(bob_up) == _BOB and tuple(bob_down) == _BOB
+    assert tuple(up[int(size / 2 + length), size // 2]) != _BOB
     # The discrete state is drawn at its bin centre: iq = 10 is upright.
-    centre = P.render(P.DiscretePendulumState(time=0, x=jnp.int32(190)), DISCRETE.default_params)
+    centre = render(P.DiscretePendulumState(time=0, x=jnp.int32(190)), DISCRETE.default_params)
     np.testing.assert_array_equal(centre, up)
-    hanging = P.render(P.DiscretePendulumState(time=0, x=jnp.int32(180)), size=64)
+    hanging = render(P.DiscretePendulumState(time=0, x=jnp.int32(180)), size=64)
     assert hanging.shape == (64, 64, 3)
     _, state = jax.vmap(PENDULUM.reset)(jax.random.split(jax.random.key(0), 2))
     with pytest.raises(ValueError, match="one state"):
-        P.render(state)
+        render(state)
     with pytest.raises(TypeError):
-        P.render(object())
+        render(object())
 
 
 def test_rendering_primitives():

@@ -3,7 +3,8 @@
 20 angle bins (nearest grid, ``round``) x 19 velocity bins (``floor``) = 380 states, 9
 torque bins (``floor``); ``x2i``/``i2x`` flatten a state ``[iq, iv]`` to ``iq + iv * NQ``.
 The goal, upright at rest, is ``GOAL = x2i(c2d([0, 0])) = 190``. Used by
-:class:`jaxrl.envs.pendulum.DiscretePendulum` and ``HybridPendulum``.
+:class:`jaxrl.envs.discrete_pendulum.DiscretePendulum` and
+:class:`jaxrl.envs.pendulum.HybridPendulum`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
     0   X   0  +1        red (+1 cost): a trap, absorbing; X: a wall
     0   0   0   0
 
-Conventions that reproduce every table of the slides (``reference/course.md`` §5):
+Conventions that reproduce every table of the lecture's slides:
 
 * the cost is per state and paid in the current state:
   ``V_{n+1}(s) = min_a [c(s) + γ V_n(s'(s, a))]``;
@@ -16,8 +16,10 @@ Conventions that reproduce every table of the slides (``reference/course.md`` §
 
 The states are the 11 free cells in row-major order.
 
-:class:`Maze` is the same maze as a gymnax environment (reward ``-c(s)``), built from
-the tables of :func:`maze_mdp`, so that learners can run on it.
+:class:`Maze` is the same maze as a gymnax environment (reward ``-c(s')`` of the cell
+arrived in), built from the tables of :func:`maze_mdp`, so that learners can run on it.
+The slides' tables are printed by :mod:`jaxrl.maze_tables` (``jaxrl maze``); the maze
+is drawn by :mod:`jaxrl.envs.render_maze`.
 """
 
 from __future__ import annotations
@@ -37,12 +39,9 @@ WALL = (1, 1)
 GREEN = (0, 3)
 RED = (1, 3)
 GAMMA = 0.9
-#: The iterations shown on the slides.
-LECTURE_ITERATIONS = (0, 1, 2, 3, 4, 10, 100, 1000)
 #: Actions, in order: North, East, South, West (row, column offsets).
 ACTIONS = ("N", "E", "S", "W")
 MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
-ARROWS = ("↑", "→", "↓", "←")
 
 #: Cell of each state, row-major, the wall left out.
 CELLS: tuple[tuple[int, int], ...] = tuple(
@@ -87,7 +86,6 @@ def maze_mdp(*, cost: bool = False) -> TabularMDP:
     return TabularMDP.create(next_states, np.ones_like(next_states, float), rewards)
 
 
-
 def maze_env_mdp(params=None) -> tuple[TabularMDP, np.ndarray]:
     """The exact model of the :class:`Maze` environment, and its goal mask.
 
@@ -110,61 +108,6 @@ def maze_env_mdp(params=None) -> tuple[TabularMDP, np.ndarray]:
     mdp = TabularMDP.create(next_states, np.ones_like(next_states, float), rewards, terminal)
     return mdp, goal
 
-def to_grid(values) -> list[list[float | None]]:
-    """State values laid out on the 3 x 4 grid, ``None`` on the wall."""
-    grid: list[list[float | None]] = [[None] * COLS for _ in range(ROWS)]
-    for s, (r, c) in enumerate(CELLS):
-        grid[r][c] = float(values[s])
-    return grid
-
-
-def format_value(value: float) -> str:
-    """A value as the slides print it: rounded to 2 decimals, trailing zeros dropped."""
-    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_table(values) -> str:
-    """A value table as on the slides: one row of the grid per line, X for the wall."""
-    lines = []
-    for row in to_grid(values):
-        cells = ["X" if v is None else format_value(v) for v in row]
-        lines.append("".join(f"{cell:>7}" for cell in cells))
-    return "\n".join(lines)
-
-
-def format_policy(policy) -> str:
-    """A policy as arrows on the grid (X for the wall, G for the exit, R for the trap)."""
-    marks = {GREEN: "G", RED: "R", WALL: "X"}
-    lines = []
-    for r in range(ROWS):
-        cells = [
-            marks.get((r, c)) or ARROWS[int(policy[STATE_OF_CELL[(r, c)]])] for c in range(COLS)
-        ]
-        lines.append("".join(f"{cell:>3}" for cell in cells))
-    return "\n".join(lines)
-
-
-def lecture_tables(iterations=LECTURE_ITERATIONS):
-    """Run the slides' value iteration (cost form, ``V_0 = c``, γ = 0.9).
-
-    Returns ``({n: V_n}, greedy policy of the last table)`` with ``V_n`` as numpy arrays
-    in the lecture's cost sign.
-    """
-    from jaxrl.tabular.planning import value_iteration
-
-    result = value_iteration(
-        maze_mdp(cost=True),
-        GAMMA,
-        v0=costs().astype(np.float32),
-        tol=None,
-        max_sweeps=max(iterations),
-        minimize=True,
-        history=True,
-    )
-    history = np.asarray(result.history)
-    return {n: history[n] for n in iterations}, np.asarray(result.policy)
-
 
 # --------------------------------------------------------------------------------------
 # The maze as a gymnax environment, so that learners can run on it.
@@ -177,14 +120,6 @@ START_STATE = STATE_OF_CELL[(2, 0)]
 RANDOM_START = -1
 GREEN_STATE = STATE_OF_CELL[GREEN]
 RED_STATE = STATE_OF_CELL[RED]
-
-# Colours of the rendering (RGB).
-_WHITE = (255, 255, 255)
-_GRID = (170, 170, 170)
-_WALL = (60, 60, 60)
-_RED = (220, 60, 60)
-_GREEN = (60, 170, 80)
-_AGENT = (40, 90, 220)
 
 
 @struct.dataclass
@@ -333,43 +268,7 @@ class Maze(environment.Environment[EnvState, EnvParams]):
         )
 
     def render(self, state: EnvState, params: EnvParams | None = None) -> np.ndarray:
-        """The maze as a ``uint8`` RGB image ``[H, W, 3]`` (the module's :func:`render`)."""
+        """The maze as a ``uint8`` RGB image ``[H, W, 3]`` (see :mod:`jaxrl.envs.render_maze`)."""
+        from jaxrl.envs.render_maze import render  # it imports this module
+
         return render(state, params)
-
-
-def render_maze(position: int | None = None, *, cell: int = 48) -> np.ndarray:
-    """Draw the maze: the wall, the red trap, the green exit, grid lines, the agent.
-
-    Args:
-      position: the agent's state index (0..10), or ``None`` to draw no agent.
-      cell: the side of a cell in pixels.
-
-    Returns:
-      A ``uint8`` array ``[3 * cell + 1, 4 * cell + 1, 3]``.
-    """
-    from jaxrl.envs import rendering
-
-    if position is not None and not 0 <= position < NUM_STATES:
-        raise ValueError(f"position must be a state index in [0, {NUM_STATES}), got {position}")
-    image = rendering.blank(ROWS * cell + 1, COLS * cell + 1, _WHITE)
-    for (r, c), colour in ((WALL, _WALL), (RED, _RED), (GREEN, _GREEN)):
-        rendering.fill_rect(image, c * cell, r * cell, (c + 1) * cell, (r + 1) * cell, colour)
-    image[::cell, :] = _GRID
-    image[:, ::cell] = _GRID
-    if position is not None:
-        r, c = CELLS[position]
-        rendering.draw_disc(image, (c + 0.5) * cell, (r + 0.5) * cell, 0.3 * cell, _AGENT)
-    return image
-
-
-def render(env_state: EnvState, env_params: EnvParams | None = None, *, cell: int = 48):
-    """Draw a :class:`Maze` state as a ``uint8`` RGB image (see :func:`render_maze`).
-
-    Raises:
-      ValueError: for a batched state (render one environment at a time).
-    """
-    del env_params
-    position = np.asarray(env_state.position)
-    if position.ndim:
-        raise ValueError(f"render draws one state, got a batch of shape {position.shape}")
-    return render_maze(int(position), cell=cell)

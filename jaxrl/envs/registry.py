@@ -27,7 +27,7 @@ import numpy as np
 OUR_ENVS: dict[str, tuple[str, str]] = {
     "Maze": ("jaxrl.envs.maze", "Maze"),
     "Pendulum": ("jaxrl.envs.pendulum", "Pendulum"),
-    "DiscretePendulum": ("jaxrl.envs.pendulum", "DiscretePendulum"),
+    "DiscretePendulum": ("jaxrl.envs.discrete_pendulum", "DiscretePendulum"),
     "HybridPendulum": ("jaxrl.envs.pendulum", "HybridPendulum"),
 }
 

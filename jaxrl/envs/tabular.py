@@ -186,9 +186,9 @@ def exact_model(env, env_params) -> ExactModel | None:
 
 
 def _exact_model(env, env_params) -> ExactModel | None:
+    from jaxrl.envs.discrete_pendulum import DiscretePendulum
+    from jaxrl.envs.discretization import GOAL as PENDULUM_GOAL
     from jaxrl.envs.maze import Maze, maze_env_mdp
-    from jaxrl.envs.pendulum import GOAL as PENDULUM_GOAL
-    from jaxrl.envs.pendulum import DiscretePendulum
 
     if isinstance(env, DiscretePendulum):
         mdp = env.tabular_mdp(env_params)

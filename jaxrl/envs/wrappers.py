@@ -14,6 +14,11 @@ termination. :class:`AutoReset` does that bookkeeping once::
     # taken (the reset observation after an episode end).
     target = tr.reward + gamma * (1 - tr.terminated) * v(tr.next_obs)
 
+The auto-reset itself, ``step_env`` then a select of the restart where the episode
+ended, is :func:`auto_reset_step`, the one copy in jaxrl: the cached mode below and the
+course's pendulums (:class:`jaxrl.envs.base.CourseEnvironment`) both call it; other
+gymnax environments reset in gymnax's own ``Environment.step``.
+
 The wrapper state also keeps running episode statistics (:class:`EpisodeStats`) for
 logging. ``AutoReset`` is a frozen ``flax.struct`` dataclass with no ``__getattr__``
 proxy, so it survives ``copy.copy``, ``copy.deepcopy`` and ``pickle`` (gymnax's own
@@ -36,6 +41,7 @@ at 64 and 4096 parallel environments; nothing for the maze, whose reset is a con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -138,6 +144,41 @@ def _select(done: jax.Array, on_true: Any, on_false: Any) -> Any:
     )
 
 
+def auto_reset_step(
+    env: environment.Environment,
+    key_step: jax.Array,
+    env_state: Any,
+    action: Any,
+    params: Any,
+    restart: Callable[[], tuple[Any, Any]],
+) -> tuple[Any, Any, jax.Array, jax.Array, jax.Array, dict[str, Any]]:
+    """``env.step_env`` with an auto-reset: jaxrl's one implementation of it.
+
+    ``next = env.step_env(key_step, env_state, action, params)``; ``done = terminated or
+    env.is_truncated(next)``; where ``done``, the observation and state returned are those
+    of ``restart()`` (an ``(obs, env_state)`` pair, leafwise, in the stepped dtypes), else
+    the stepped ones. The output is gymnax 1.0's ``step``:
+    ``(obs, state, reward, terminated, truncated, info)`` with ``info["terminated"]``,
+    ``info["truncated"]`` and ``info["final_observation"]`` (the stepped observation).
+
+    It differs from gymnax's ``Environment.step`` only in leaving the keys and the
+    restart to the caller: :class:`AutoReset`'s cached mode restarts from the cached
+    start state, and the course's environments (:class:`jaxrl.envs.base.CourseEnvironment`)
+    draw a fresh reset from the step's whole key.
+    """
+    obs_st, state_st, reward, terminated, info = env.step_env(
+        key_step, env_state, action, params
+    )
+    truncated = env.is_truncated(state_st, params)
+    done = jnp.logical_or(terminated, truncated)
+    obs_re, state_re = restart()
+    state = _select(done, state_re, state_st)
+    obs = _select(done, obs_re, obs_st)
+    info = {**info, "terminated": terminated, "truncated": truncated,
+            "final_observation": obs_st}
+    return obs, state, reward, terminated, truncated, info
+
+
 def check_action(space: Any, action: Any) -> None:
     """Raise ``ValueError`` for a concrete discrete action outside its space.
 
@@ -235,19 +276,16 @@ class AutoReset:
         if self.cached_reset:
             # Same key use as gymnax's step, so both modes agree until the first reset.
             key_step, _ = jax.random.split(key)
-            final_obs, env_state, reward, terminated, _ = self.env.step_env(
-                key_step, state.env_state, action, params
+            obs, env_state, reward, terminated, truncated, info = auto_reset_step(
+                self.env, key_step, state.env_state, action, params,
+                lambda: (state.start_obs, state.start_env_state),
             )
-            truncated = self.env.is_truncated(env_state, params)
-            done = jnp.logical_or(terminated, truncated)
-            env_state = _select(done, state.start_env_state, env_state)
-            obs = _select(done, state.start_obs, final_obs)
         else:
             obs, env_state, reward, terminated, truncated, info = self.env.step(
                 key, state.env_state, action, params
             )
-            final_obs = info["final_observation"]
-            done = jnp.logical_or(terminated, truncated)
+        final_obs = info["final_observation"]
+        done = jnp.logical_or(terminated, truncated)
         terminated = jnp.asarray(terminated, bool)
         truncated = jnp.asarray(truncated, bool)
         transition = Transition(
