@@ -20,7 +20,6 @@ import numpy as np
 Color = Sequence[int] | np.ndarray
 
 WHITE = (255, 255, 255)
-BLACK = (0, 0, 0)
 
 
 def blank(height: int, width: int, color: Color = WHITE) -> np.ndarray:
