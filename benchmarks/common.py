@@ -63,14 +63,14 @@ def dqn_greedy_returns(config: Any, states: Any, params: Any, keys: Any) -> Any:
     acting on ``params`` (θ or θ̄; a batch too): a ``[agents, episodes]`` numpy array."""
     import numpy as np
 
-    from jaxrl import train as driver  # here: importing it starts JAX (after use_cpu_cores)
+    from jaxrl import driver  # here: importing it starts JAX (after use_cpu_cores)
     from jaxrl.deep import dqn
 
-    env, env_params = dqn.make_env(config)
+    setup = dqn.make(config)
 
     def one(state, k):
         # greedy_action reads θ̄: give it the params to play
-        return driver.evaluate(dqn.ALGORITHM, config, state, k, env, env_params)[0]
+        return driver.evaluate(dqn.ALGORITHM, setup, config, state, k)["return"]
 
     return np.asarray(jax.jit(jax.vmap(one))(states.replace(average_params=params), keys))
 

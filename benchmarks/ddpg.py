@@ -42,7 +42,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-from jaxrl import train as driver  # noqa: E402
 from jaxrl.deep import ddpg  # noqa: E402
 
 #: The course pendulum's training budget (the practical: 1000 episodes x 100 steps = 100k).
@@ -53,7 +52,8 @@ REJAX_PYTHON, REJAX_BENCH = common.rejax_paths()
 REJAX_TD3 = ddpg.td3_config(
     env="Pendulum-v1", total_steps=10_000, num_envs=1, buffer_size=10_000, batch_size=100,
     learning_starts=1_000, hidden_sizes=(64, 64), activation="swish", final_scale=0.0,
-    actor_lr=1e-3, critic_lr=1e-3, gamma=0.99, tau=0.05, exploration_noise=0.15,
+    actor_learning_rate=1e-3, critic_learning_rate=1e-3, gamma=0.99, tau=0.05,
+    exploration_noise=0.15,
     target_noise=0.1, target_noise_clip=0.25, max_grad_norm=None, eval_every=100,
     eval_episodes=128,
 )
@@ -68,7 +68,7 @@ REJAX_TD3 = ddpg.td3_config(
 #: 2 of 8; TD3's three switches on these settings: 1 of 16; 2 updates per step: 5 of 8).
 COURSE_DDPG = ddpg.DDPGConfig(
     env="Pendulum", env_options=(("sincos", True),), exploration_noise=0.2,
-    actor_lr_end=1e-5, critic_lr_end=1e-5,
+    actor_learning_rate_end=1e-5, critic_learning_rate_end=1e-5,
 )
 
 
@@ -87,8 +87,7 @@ def pendulum_v1(seeds: int, steps: int, quick: bool) -> tuple[list, dict]:
                                 buffer_size=max(steps, config.batch_size))
         if quick:
             config = config.replace(learning_starts=100, eval_episodes=2)
-        algo = ddpg.TD3_ALGORITHM if name == "TD3" else ddpg.ALGORITHM
-        result = driver.run(algo, config, jax.random.split(jax.random.key(0), seeds))
+        result = ddpg.run(config, jax.random.split(jax.random.key(0), seeds))
         returns = np.asarray(result.curve.eval_return).mean(-1)  # [seeds, 3]
         steps_at = np.asarray(result.curve.env_steps[0])
         out[name] = {"config": _config_dict(config), "compile_s": result.compile_s,
@@ -106,13 +105,13 @@ def course_pendulum(seeds: int, steps: int, quick: bool) -> tuple[list, dict]:
     if quick:
         config = config.replace(learning_starts=100, eval_episodes=2)
     result = ddpg.run(config, jax.random.split(jax.random.key(0), seeds))
-    env, env_params = ddpg.make_env(config)
+    setup = ddpg.make(config)
+    env, env_params = setup.env, setup.env_params
     start = env.env.reset_env(jax.random.key(0), env_params)[1].replace(
         q=jnp.asarray(jnp.pi, jnp.float32), v=jnp.asarray(0.0, jnp.float32))
 
     def from_hanging(actor_params):
-        states, rewards = ddpg.greedy_rollout(config, actor_params, env.env, env_params,
-                                              start, 100)
+        states, rewards = ddpg.greedy_rollout(setup, actor_params, start, 100)
         return states.q, rewards.sum()
 
     q, hang_return = jax.jit(jax.vmap(from_hanging))(result.state.actor_params)
@@ -138,7 +137,7 @@ def jaxrl_speed(config, seeds: int, final_only: bool) -> dict:
     """jaxrl's TD3 on ``config``: compile and run time, env steps/s (one run)."""
     if final_only:
         config = config.replace(eval_every=config.total_steps)
-    result = driver.run(ddpg.TD3_ALGORITHM, config, jax.random.split(jax.random.key(0), seeds))
+    result = ddpg.run(config, jax.random.split(jax.random.key(0), seeds))
     steps = seeds * result.env_steps
     return {"seeds": seeds, "compile_s": result.compile_s, "run_s": result.wall_s,
             "steps_per_s": steps / result.wall_s,

@@ -4,7 +4,8 @@ For each environment and each width (number of parallel environments), one jitte
 ``lax.scan`` of random-action steps, ``vmap``-ed over the environments, is compiled
 (timed apart) and then timed. Three ways to step:
 
-* ``env.step``: gymnax's own auto-resetting ``step`` (the same semantics for all);
+* ``env.step``: each environment's own auto-resetting ``step`` (gymnax's, or the course
+  environments' ``CourseEnvironment.step``, on ``jaxrl.envs.wrappers.auto_reset_step``);
 * ``AutoReset``: our wrapper (:mod:`jaxrl.envs.wrappers`), which also builds the
   ``Transition`` and the episode statistics;
 * ``AutoReset cached``: the wrapper's cached-reset mode (no fresh reset per step).

@@ -1,9 +1,12 @@
-"""Argument types shared by the ``jaxrl`` command and its subcommands."""
+"""Argument types and outputs shared by the ``jaxrl`` command and its subcommands."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -24,3 +27,14 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+
+
+def write_summary(out: Path | None, summary: dict[str, Any]) -> None:
+    """Write ``out/summary.json`` (numbers as JSON floats) and say where; nothing when
+    ``out`` is ``None``."""
+    if out is None:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "summary.json"
+    path.write_text(json.dumps(summary, indent=2, default=float) + "\n")
+    print(f"wrote {path}")

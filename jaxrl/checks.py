@@ -26,6 +26,20 @@ def is_concrete(value: Any) -> bool:
     return value is not None and not isinstance(value, jax.core.Tracer)
 
 
+def check_gamma(gamma: Any) -> None:
+    """The one discount check: every value of ``gamma`` (a number, or a sweep's stacked
+    array) is in [0, 1]; skipped when traced."""
+    if not is_concrete(gamma):
+        return
+    try:
+        values = np.ravel(np.asarray(gamma, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"gamma (γ) must be a number in [0, 1], got {gamma!r}") from None
+    for v in values:
+        if not UNIT_INTERVAL[0](float(v)):
+            raise ValueError(f"gamma (γ) must be {UNIT_INTERVAL[1]}, got {float(v)}")
+
+
 def check_space(algo: str, env: Any, which: str, space: Any, allowed: tuple[type, ...],
                 hint: str = "") -> None:
     """The environment's ``which`` (``"action"``/``"observation"``) space is one of the

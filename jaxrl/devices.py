@@ -1,9 +1,9 @@
-"""One XLA device per CPU core, so that :func:`jaxrl.train.run` trains seeds in parallel.
+"""Devices for seeds: one XLA device per CPU core, and the seeds split over a mesh.
 
 XLA runs a small network's update on one CPU core: the batched (``vmap``) update of 16
 seeds takes as long on a 1-core ``taskset`` as on 2 cores. Started with
 ``--xla_force_host_platform_device_count=N``, the CPU backend shows ``N`` devices, and
-:func:`jaxrl.train.run` splits the seeds over them (``shard_map``), one core each.
+:func:`jaxrl.driver.run` splits the seeds over them (``shard_map``), one core each.
 
 The flag must be set before JAX starts its CPU backend, so this is for programs that
 own their process (the ``jaxrl`` command line, the benchmarks); a library user sets
@@ -14,6 +14,7 @@ as they are) and leaves a flag already given in ``XLA_FLAGS`` alone.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 FLAG = "--xla_force_host_platform_device_count"
 
@@ -38,3 +39,40 @@ def _backends_started() -> bool:
     except ImportError:  # pragma: no cover - jax's private layout changed
         return False
     return bool(getattr(xla_bridge, "_backends", None))
+
+
+def seed_mesh(num_seeds: int, devices: Any = None) -> Any:
+    """A one-axis mesh (``"seeds"``) over the most of ``devices`` that divides
+    ``num_seeds``; ``None`` when that is a single device."""
+    import jax
+    import numpy as np
+    devices = list(jax.devices() if devices is None else devices)
+    count = max(d for d in range(1, len(devices) + 1) if num_seeds % d == 0)
+    if count == 1:
+        return None
+    return jax.sharding.Mesh(np.array(devices[:count]), ("seeds",))
+
+
+def shard_seeds(start: Any, chunk: Any, mesh: Any, config_axis: int | None,
+                carry_axes: Any) -> tuple[Any, Any]:
+    """``start`` and ``chunk`` run by ``shard_map``: each device trains its own seeds
+    (batched leaves split over the mesh, the `shared` ones replicated), no communication.
+
+    ``config_axis``: 0 for a stacked config (a sweep: split with the seeds), else
+    ``None`` (replicated); ``carry_axes``: the carry's vmap axes, ``None`` for the
+    leaves every seed shares.
+    """
+    import jax
+    from jax.sharding import PartitionSpec as P
+
+    seeds, same = P("seeds"), P()
+    carry = jax.tree.map(lambda a: same if a is None else seeds, carry_axes,
+                         is_leaf=lambda a: a is None)
+    config = same if config_axis is None else seeds
+    # check_vma off: the algorithms' scans start from constants that become per-seed
+    # values, which the check would have each algorithm mark by hand (lax.pcast).
+    start = jax.shard_map(start, mesh=mesh, in_specs=(config, seeds),
+                          out_specs=(carry, seeds), check_vma=False)
+    chunk = jax.shard_map(chunk, mesh=mesh, in_specs=(config, carry),
+                          out_specs=(carry, seeds), check_vma=False)
+    return start, chunk

@@ -10,7 +10,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxrl import train as driver
+from jaxrl import driver
 from jaxrl.deep import ddpg, exploration, replay
 from jaxrl.envs.registry import make
 from jaxrl.envs.wrappers import AutoReset, Transition
@@ -27,13 +27,14 @@ def _env(name="Pendulum-v1", **params):
 
 @functools.cache
 def _filled_state(config, key=0, steps=80):
-    """An agent after ``steps`` environment steps (D holds them), no learning yet."""
-    env, env_params = _env(config.env, **dict(config.env_options))
+    """An agent after ``steps`` environment steps (D holds them), no learning yet, and
+    its setup."""
+    setup = ddpg.make(config, *_env(config.env, **dict(config.env_options)))
     config = config.replace(learning_starts=10**9)
-    state = ddpg.init(config, jax.random.key(key), env, env_params)
+    state = ddpg.init(setup, config, jax.random.key(key))
 
     def step(_, s):
-        return ddpg.train_step(config, s, env, env_params)[0]
+        return ddpg.train_step(setup, config, s)[0]
 
     state = jax.jit(lambda s: jax.lax.fori_loop(0, steps, step, s))(state)
     # make the targets differ from the online networks, as after some training
@@ -41,7 +42,7 @@ def _filled_state(config, key=0, steps=80):
         lambda x: x + 0.05 * jax.random.normal(k, x.shape), p)
     return state.replace(actor_target=perturb(state.actor_params, jax.random.key(1)),
                          critic_target=perturb(state.critic_params, jax.random.key(2)),
-                         step=jnp.asarray(steps, jnp.int32)), env, env_params
+                         step=jnp.asarray(steps, jnp.int32)), setup
 
 
 def _equal(a, b):
@@ -70,14 +71,13 @@ def _numpy_mlp(params, x):
 
 
 def test_critic_target_matches_hand_computation():
-    state, env, env_params = _filled_state(ddpg.DDPGConfig(**SMALL))
+    state, setup = _filled_state(ddpg.DDPGConfig(**SMALL))
     config = ddpg.DDPGConfig(**SMALL, gamma=0.9)
     batch = _batch(state, config)
     batch = batch.replace(terminated=jnp.arange(config.batch_size) % 3 == 0)  # some ends
-    a_next = ddpg.target_action(config, state.actor_target, batch.next_obs,
-                                jax.random.key(4), env, env_params)
-    q_next = ddpg.q_values(config, state.critic_target, batch.next_obs, a_next, env,
-                           env_params)
+    a_next = ddpg.target_action(setup, config, state.actor_target, batch.next_obs,
+                                jax.random.key(4))
+    q_next = ddpg.q_values(setup, state.critic_target, batch.next_obs, a_next)
     y = ddpg.critic_target(config, batch.reward, batch.terminated, q_next)
     # by hand, in numpy: r + γ (1 - terminated) Q′(s′, π′(s′)), π′ = 2 tanh(MLP) here
     s2 = np.asarray(batch.next_obs, np.float64)
@@ -103,17 +103,15 @@ def test_no_bootstrap_past_termination_but_on_truncation():
 
 def test_actor_gradient_is_the_chain_rule():
     config = ddpg.DDPGConfig(**SMALL)
-    state, env, env_params = _filled_state(config)
+    state, setup = _filled_state(config)
     obs = _batch(state, config).obs
-    grad = jax.grad(ddpg.actor_loss, argnums=1)(config, state.actor_params,
-                                                state.critic_params, obs, env, env_params)
+    grad = jax.grad(ddpg.actor_loss, argnums=1)(setup, state.actor_params,
+                                                state.critic_params, obs)
     # separately: dQ/da at a = π(s) for each sample, then (1/N) Σ_i dQ/da_i · dπ(s_i)/dθ
-    critic = lambda a: ddpg.q_values(config, state.critic_params, obs, a, env,  # noqa: E731
-                                     env_params)[0].sum()
-    actions = ddpg.policy(config, state.actor_params, obs, env, env_params)
+    critic = lambda a: ddpg.q_values(setup, state.critic_params, obs, a)[0].sum()  # noqa: E731
+    actions = ddpg.policy(setup, state.actor_params, obs)
     dq_da = jax.grad(critic)(actions)                      # [N, 1], row i is ∇_a Q(s_i, a)
-    _, vjp = jax.vjp(lambda p: ddpg.policy(config, p, obs, env, env_params),
-                     state.actor_params)
+    _, vjp = jax.vjp(lambda p: ddpg.policy(setup, p, obs), state.actor_params)
     (chain,) = vjp(dq_da / obs.shape[0])
     expected = jax.tree.map(lambda g: -g, chain)           # the loss is -mean Q
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7),
@@ -122,7 +120,7 @@ def test_actor_gradient_is_the_chain_rule():
 
 
 def test_soft_update_is_the_formula():
-    state, _, _ = _filled_state(ddpg.DDPGConfig(**SMALL))
+    state, _ = _filled_state(ddpg.DDPGConfig(**SMALL))
     config = ddpg.DDPGConfig(**SMALL, tau=0.25)
     actor_target, critic_target = ddpg.update_targets(config, state)
     for new, online, old in ((actor_target, state.actor_params, state.actor_target),
@@ -134,11 +132,10 @@ def test_soft_update_is_the_formula():
     jax.tree.map(np.testing.assert_array_equal, full[0], state.actor_params)
 
 
-def _reference_ddpg_learn(config, state, key, env, env_params):
+def _reference_ddpg_learn(config, state, key, setup):
     """The slide's DDPG iteration written out plainly (one critic, no TD3 code)."""
-    actor = ddpg.actor_network(config, env, env_params)
-    critic = ddpg.critic_network(config)
-    low, high = ddpg.action_bounds(env, env_params)
+    actor, critic = setup.actor, setup.critic
+    low, high = ddpg.action_bounds(setup.env, setup.env_params)
     key_sample, _ = jax.random.split(key)
     b = replay.sample(state.memory, key_sample, config.batch_size)
     c_params = jax.tree.map(lambda p: p[0], state.critic_params)
@@ -149,14 +146,14 @@ def _reference_ddpg_learn(config, state, key, env, env_params):
     y = jax.lax.stop_gradient(y)
     c_grad = jax.grad(lambda p: jnp.mean(jnp.square(critic.apply(p, b.obs, b.action) - y)))(
         c_params)
-    c_upd, c_opt = optax.adam(config.critic_lr).update(
+    c_upd, c_opt = optax.adam(config.critic_learning_rate).update(
         jax.tree.map(lambda g: g[None], c_grad), state.critic_opt)
     c_new = optax.apply_updates(state.critic_params, c_upd)
     c_new0 = jax.tree.map(lambda p: p[0], c_new)
     a_grad = jax.grad(lambda p: -jnp.mean(critic.apply(c_new0, b.obs,
                                                        actor.apply(p, b.obs, low, high))))(
         state.actor_params)
-    a_upd, a_opt = optax.adam(config.actor_lr).update(a_grad, state.actor_opt)
+    a_upd, a_opt = optax.adam(config.actor_learning_rate).update(a_grad, state.actor_opt)
     a_new = optax.apply_updates(state.actor_params, a_upd)
     tau = config.tau
     return (a_new, c_new, optax.incremental_update(a_new, state.actor_target, tau),
@@ -164,14 +161,14 @@ def _reference_ddpg_learn(config, state, key, env, env_params):
 
 
 def test_td3_switches_off_is_exactly_ddpg():
-    base = dict(SMALL, gamma=0.95, tau=0.05, actor_lr=3e-4, critic_lr=2e-3)
+    base = dict(SMALL, gamma=0.95, tau=0.05, actor_learning_rate=3e-4, critic_learning_rate=2e-3)
     d = ddpg.DDPGConfig(**base)
     off = ddpg.td3_config(**base).replace(num_critics=1, policy_delay=1, target_noise=0.0)
-    state, env, env_params = _filled_state(ddpg.DDPGConfig(**SMALL))
+    state, setup = _filled_state(ddpg.DDPGConfig(**SMALL))
     key = jax.random.key(7)
     # one learning iteration: TD3's code path with the switches off vs the plain slide
-    got = jax.jit(lambda s: ddpg.learn(off, s, key, env, env_params)[0])(state)
-    ref = jax.jit(lambda s: _reference_ddpg_learn(d, s, key, env, env_params))(state)
+    got = jax.jit(lambda s: ddpg.learn(setup, off, s, key)[0])(state)
+    ref = jax.jit(lambda s: _reference_ddpg_learn(d, s, key, setup))(state)
     for a, b in zip((got.actor_params, got.critic_params, got.actor_target,
                      got.critic_target), ref, strict=True):
         jax.tree.map(np.testing.assert_allclose, a, b)
@@ -184,8 +181,8 @@ def test_td3_switches_off_is_exactly_ddpg():
 
 def test_policy_delay_moves_actor_every_other_critic_step():
     config = ddpg.td3_config(**SMALL)
-    state, env, env_params = _filled_state(config)
-    learn = jax.jit(lambda s, k: ddpg.learn(config, s, k, env, env_params)[0])
+    state, setup = _filled_state(config)
+    learn = jax.jit(lambda s, k: ddpg.learn(setup, config, s, k)[0])
     s1 = learn(state, jax.random.key(0))        # updates 0 -> 1: critic only
     jax.tree.map(np.testing.assert_array_equal, s1.actor_params, state.actor_params)
     jax.tree.map(np.testing.assert_array_equal, s1.actor_target, state.actor_target)
@@ -197,13 +194,14 @@ def test_policy_delay_moves_actor_every_other_critic_step():
 
 
 def test_learning_rates_decay_linearly_over_the_run():
-    config = ddpg.td3_config(**SMALL, actor_lr_end=1e-5, critic_lr_end=1e-4)
+    config = ddpg.td3_config(**SMALL, actor_learning_rate_end=1e-5, critic_learning_rate_end=1e-4)
     # 240 steps, the first 60 without learning: 180 critic steps, 90 actor steps
-    assert driver.num_updates(config) == 180
+    setup = ddpg.make(config)
+    assert (setup.critic_updates, setup.actor_updates) == (180, 90)
     params = {"w": jnp.zeros(3)}
     grads = {"w": jnp.ones(3)}
-    for optimizer, steps, end in ((ddpg.critic_optimizer(config), 180, 1e-4),
-                                  (ddpg.actor_optimizer(config), 90, 1e-5)):
+    for optimizer, steps, end in ((ddpg.critic_optimizer(setup, config), 180, 1e-4),
+                                  (ddpg.actor_optimizer(setup, config), 90, 1e-5)):
         opt = optimizer.init(params)
         sizes = []
         for _ in range(steps + 1):
@@ -215,11 +213,11 @@ def test_learning_rates_decay_linearly_over_the_run():
 
 
 def test_target_smoothing_stays_in_bounds_and_clips():
-    state, env, env_params = _filled_state(ddpg.td3_config(**SMALL))
+    state, setup = _filled_state(ddpg.td3_config(**SMALL))
     config = ddpg.td3_config(**SMALL, target_noise=5.0, target_noise_clip=0.25)
     obs = _batch(state, config).obs
-    a = ddpg.target_action(config, state.actor_target, obs, jax.random.key(0), env, env_params)
-    mu = ddpg.policy(config, state.actor_target, obs, env, env_params)
+    a = ddpg.target_action(setup, config, state.actor_target, obs, jax.random.key(0))
+    mu = ddpg.policy(setup, state.actor_target, obs)
     assert np.all(np.abs(np.asarray(a)) <= 2.0)
     assert np.all(np.abs(np.asarray(a - mu)) <= 0.25 * 2.0 + 1e-6)  # c x half-range
 
@@ -236,8 +234,8 @@ def test_exploration_noise_gaussian_and_ou():
                           jnp.array([-2.0, 0.5, 2.0]))
     # OU in training: runs, stays in bounds, noise reset at episode ends
     config = ddpg.DDPGConfig(**SMALL, noise="ou", exploration_noise=2.0, random_warmup=False)
-    state, env, env_params = _filled_state(ddpg.DDPGConfig(**SMALL))
-    a, noise = ddpg.select_action(config, state, jax.random.key(1), env, env_params)
+    state, setup = _filled_state(ddpg.DDPGConfig(**SMALL))
+    a, noise = ddpg.select_action(setup, config, state, jax.random.key(1))
     assert a.shape == (1, 1) and np.all(np.abs(np.asarray(a)) <= 2.0)
     assert noise.shape == (1, 1)
 
@@ -271,17 +269,17 @@ def test_sweep_over_tau_and_noise_is_one_call():
 
 def test_course_pendulum_with_sincos_and_rollout():
     config = ddpg.DDPGConfig(**SMALL, env="Pendulum", env_options=(("sincos", True),))
-    env, env_params = ddpg.make_env(config)
+    setup = ddpg.make(config)
+    env, env_params = setup.env, setup.env_params
     assert env.observation_space(env_params).shape == (3,)
     state, curve = ddpg.train(config, jax.random.key(0))
     assert curve.eval_return.shape == (3, 2)
     start = env.env.reset_env(jax.random.key(0), env_params)[1].replace(q=jnp.pi, v=0.0)
-    states, rewards = ddpg.greedy_rollout(config, state.actor_params, env.env, env_params,
-                                          start, 100)
+    states, rewards = ddpg.greedy_rollout(setup, state.actor_params, start, 100)
     assert states.q.shape == (100,) and rewards.shape == (100,)
     # u = 0 from hanging at rest stays there: -0.493 per step (course scale: -49.4 / 100)
     zero = jax.tree.map(jnp.zeros_like, state.actor_params)
-    _, r0 = ddpg.greedy_rollout(config, zero, env.env, env_params, start, 100)
+    _, r0 = ddpg.greedy_rollout(setup, zero, start, 100)
     assert abs(float(r0.sum()) + 49.35) < 0.1
 
 
@@ -320,6 +318,6 @@ def test_learns_pendulum():
 def test_transition_contract_used():
     # D stores the true final observation (Transition), so truncation bootstraps from it
     config = ddpg.DDPGConfig(**SMALL)
-    state, _, _ = _filled_state(config)
+    state, _ = _filled_state(config)
     assert isinstance(state.memory.data, Transition)
     assert int(state.memory.size) == 80

@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxrl import train as driver
 from jaxrl.deep import dqn
 from jaxrl.envs.probes import PROBES
 from jaxrl.envs.wrappers import AutoReset
@@ -35,9 +34,9 @@ def test_probe_learns_exact_q_values(name):
     steps = 16_000 if name == "TimeLimit" else 4_000
     config = _probe_config(total_steps=steps, eval_every=steps)
     state, curve = dqn.train(config, jax.random.key(0), env=env)
+    setup = dqn.make(config, env)
     for obs, values in exact(GAMMA).items():
-        q = dqn.q_values(config, state.params, jnp.array([[obs]]), AutoReset(env),
-                         env.default_params)[0]
+        q = dqn.q_values(setup, state.params, jnp.array([[obs]]))[0]
         np.testing.assert_allclose(np.asarray(q), values, atol=0.03, err_msg=f"obs {obs}")
     assert curve.eval_return.shape == (2, 2)
 
@@ -48,15 +47,15 @@ def test_layer_norm_network_learns_exact_q_values():
     config = _probe_config(layer_norm=True)
     state, _ = dqn.train(config, jax.random.key(0), env=env)
     assert "LayerNorm_0" in state.params["params"]
+    setup = dqn.make(config, env)
     for obs, values in exact(GAMMA).items():
-        q = dqn.q_values(config, state.params, jnp.array([[obs]]), AutoReset(env),
-                         env.default_params)[0]
+        q = dqn.q_values(setup, state.params, jnp.array([[obs]]))[0]
         np.testing.assert_allclose(np.asarray(q), values, atol=0.03, err_msg=f"obs {obs}")
 
 
 def _step_sizes(config, count):
     """Adam's first ``count`` update sizes on a constant gradient: ≈ the step size."""
-    optimizer = dqn.optimizer(config)
+    optimizer = dqn.optimizer(dqn.make(config, PROBES["ConstantReward"][0]()), config)
     params = {"w": jnp.zeros(())}
     opt = optimizer.init(params)
     sizes = []
@@ -83,7 +82,7 @@ def test_learning_rate_schedule_spans_the_learning_steps():
     _, curve = dqn.train(config, jax.random.key(0), env=PROBES["ConstantReward"][0]())
     made = int(np.asarray(curve.train["updates"]).sum())
     # 1000 train steps, learning once 100 transitions are stored (from the 25th on)
-    assert driver.num_updates(config) == 975
+    assert dqn.make(config, PROBES["ConstantReward"][0]()).num_updates == 975
     assert made in (975, 976)  # DQN learns from the step that stores the 100th
     # The step size of the run's last update is the end value.
     assert _step_sizes(config, made)[-1] == pytest.approx(1e-4, rel=1e-3)
@@ -141,13 +140,12 @@ def test_greedy_policy_acts_on_the_running_average_of_theta():
     """θ̄ <- θ̄ + s (θ - θ̄) after each learning step; the greedy action is argmax Q(·; θ̄);
     with s = 1, θ̄ is θ bit for bit (the slide's DQN)."""
     cls, _ = PROBES["ObservationReward"]
-    env = AutoReset(cls())
-    env_params = env.default_params
     config = _probe_config(learning_starts=4, average_step=0.25)
-    state = dqn.init(config, jax.random.key(0), env, env_params)
+    setup = dqn.make(config, cls())
+    state = dqn.init(setup, config, jax.random.key(0))
     expected = state.average_params
     for _ in range(3):
-        state, _ = dqn.train_step(config, state, env, env_params)
+        state, _ = dqn.train_step(setup, config, state)
         expected = jax.tree.map(lambda a, p: a + 0.25 * (p - a), expected, state.params)
     chex.assert_trees_all_close(state.average_params, expected, rtol=1e-5, atol=1e-7)
     assert not np.allclose(state.average_params["params"]["Dense_0"]["kernel"],
@@ -156,13 +154,13 @@ def test_greedy_policy_acts_on_the_running_average_of_theta():
     # the greedy action reads θ̄ alone: scrambling θ does not change it
     scrambled = state.replace(params=jax.tree.map(lambda x: -x, state.params))
     np.testing.assert_array_equal(
-        dqn.greedy_action(config, scrambled, obs, env, env_params),
-        jnp.argmax(dqn.q_values(config, state.average_params, obs, env, env_params), -1))
+        dqn.greedy_action(setup, config, scrambled, obs),
+        jnp.argmax(dqn.q_values(setup, state.average_params, obs), -1))
 
     plain = config.replace(average_step=1.0)
-    state = dqn.init(plain, jax.random.key(0), env, env_params)
+    state = dqn.init(setup, plain, jax.random.key(0))
     for _ in range(3):
-        state, _ = dqn.train_step(plain, state, env, env_params)
+        state, _ = dqn.train_step(setup, plain, state)
     chex.assert_trees_all_equal(state.average_params, state.params)
 
 

@@ -12,14 +12,14 @@ from jaxrl.envs.wrappers import Transition
 def test_one_hot_linear_sgd_step_is_a_table_update():
     """SGD lr on (y - q)² with Q(x) = onehot(x)·W moves W[x, u] by 2·lr·(y - W[x, u])."""
     config = nnq.deeptable_config()
-    env, env_params = nnq.make_env(config)
-    state = nnq.init(config, jax.random.key(0), env, env_params)
+    setup = nnq.make(config)
+    state = nnq.init(setup, config, jax.random.key(0))
     w = np.asarray(state.params["params"]["Dense_0"]["kernel"])
     assert w.shape == (380, 9) and w.min() >= 0 and w.max() <= 0.01
     batch = Transition(obs=jnp.array([7]), action=jnp.array([3]), reward=jnp.array([1.0]),
                        next_obs=jnp.array([11]), terminated=jnp.array([False]),
                        truncated=jnp.array([False]))
-    params, _, _ = nnq.update_q(config, state, batch, env, env_params)
+    params, _, _ = nnq.update_q(setup, config, state, batch)
     new = np.asarray(params["params"]["Dense_0"]["kernel"])
     target = 1.0 + 0.99 * w[11].max()
     expected = w.copy()
@@ -29,13 +29,13 @@ def test_one_hot_linear_sgd_step_is_a_table_update():
 
 def test_target_stops_at_termination():
     config = nnq.deeptable_config()
-    env, env_params = nnq.make_env(config)
-    state = nnq.init(config, jax.random.key(0), env, env_params)
+    setup = nnq.make(config)
+    state = nnq.init(setup, config, jax.random.key(0))
     batch = Transition(obs=jnp.array([7]), action=jnp.array([3]), reward=jnp.array([1.0]),
                        next_obs=jnp.array([190]), terminated=jnp.array([True]),
                        truncated=jnp.array([False]))
     w = np.asarray(state.params["params"]["Dense_0"]["kernel"])
-    params, _, _ = nnq.update_q(config, state, batch, env, env_params)
+    params, _, _ = nnq.update_q(setup, config, state, batch)
     new = np.asarray(params["params"]["Dense_0"]["kernel"])
     assert new[7, 3] == pytest.approx(w[7, 3] + 0.2 * (1.0 - w[7, 3]), rel=1e-6)
 

@@ -12,9 +12,10 @@ from jaxrl.sweep import sweep
 from jaxrl.tabular.planning import value_iteration
 from jaxrl.tabular.qlearning import (
     QLearningConfig,
+    metrics,
+    run,
     td_target,
     train,
-    train_in_chunks,
     update_q,
 )
 
@@ -97,12 +98,16 @@ def _reachable_goal(model):
 
 
 def test_course_practical_learns_the_swing_up():
-    """DiscretePendulum, the practical's settings (course.md §2), a short budget."""
+    """DiscretePendulum, the practical's settings (α 0.85, γ 0.99, noisy argmax, 50-step
+    episodes), 500 episodes."""
     config = QLearningConfig(episodes=500, eval_every=100)
     states, metrics = jax.vmap(lambda k: train(config, k))(jax.random.split(jax.random.key(1), 8))
     assert metrics.episode_return.shape == (8, 500, 1)
     success = np.asarray(metrics.greedy_success)
-    assert success.shape == (8, 5)
+    assert success.shape == (8, 6)  # the untrained table, then every 100 episodes
+    np.testing.assert_array_equal(np.asarray(metrics.eval_episode)[0], [0, 100, 200, 300,
+                                                                       400, 500])
+    assert success[:, 1].mean() > success[:, 0].mean()  # 100 episodes already help
     # The greedy policy swings up from most states (100 seeds: 99.4 % on average).
     assert success[:, -1].mean() > 0.95
     assert success[:, -1].mean() > success[:, 0].mean()
@@ -182,8 +187,9 @@ def test_chunked_training_equals_one_call():
                              exploration="epsilon_greedy")
     keys = jax.random.split(jax.random.key(6), 2)
     seen = []
-    chunked, chunked_metrics = train_in_chunks(config, keys, on_chunk=seen.append)
-    assert seen == [10, 20, 30]
+    result = run(config, keys, hook=lambda p: seen.append(p.env_steps))
+    chunked, chunked_metrics = result.state, metrics(config, result.curve)
+    assert seen == [0, 10, 20, 30]  # the driver's hook: before training, then each chunk
     whole, whole_metrics = jax.vmap(lambda k: train(config, k))(keys)
     np.testing.assert_allclose(chunked.q, whole.q, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(chunked_metrics.episode_length, whole_metrics.episode_length)

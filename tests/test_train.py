@@ -9,7 +9,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from jaxrl import train as driver
+from jaxrl import driver
 from jaxrl.deep import dqn
 from jaxrl.sweep import sweep
 
@@ -92,8 +92,8 @@ def test_vmap_over_learning_rate_equals_a_loop():
 def test_curve_shapes_and_hook_between_chunks():
     seen = []
     result = dqn.run(SMALL, jax.random.split(jax.random.key(0), 2), hook=seen.append)
-    per_chunk, chunks = driver.schedule(SMALL)
-    assert (per_chunk, chunks) == (100, 3)
+    schedule = dqn.make(SMALL).schedule
+    assert schedule == driver.Schedule(calls_per_chunk=100, num_chunks=3, steps_per_call=4)
     assert [p.chunk for p in seen] == [0, 1, 2, 3]
     assert [p.env_steps for p in seen] == [0, 400, 800, 1200]
     assert seen[-1].eval_return.shape == (2,)
@@ -114,7 +114,7 @@ from jaxrl.devices import use_cpu_cores
 assert use_cpu_cores(2)            # before JAX starts its CPU backend: two devices
 assert jax.device_count() == 2
 assert not use_cpu_cores(4)        # too late now, and the flag is there: left alone
-from jaxrl import train as driver
+from jaxrl import driver
 from jaxrl.deep import dqn
 from jaxrl.sweep import sweep
 from test_train import SMALL, _close, _same

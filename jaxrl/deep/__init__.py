@@ -8,5 +8,5 @@
 * :mod:`jaxrl.deep.dqn`: DQN (replay memory + target network), double-DQN by a switch;
 * :mod:`jaxrl.deep.ddpg`: DDPG (actor + critic, soft targets), TD3 by switches.
 
-All run through the generic driver :mod:`jaxrl.train`.
+All run through the generic driver :mod:`jaxrl.driver`.
 """

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
-from jaxrl.argtypes import positive_int
+from jaxrl.argtypes import positive_int, write_summary
 
 
 def add_arguments(parser: argparse.ArgumentParser, algo: str = "dqn") -> None:
@@ -96,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"mean {final.mean():.2f}  (train {result.wall_s:.1f} s, compile "
           f"{result.compile_s:.1f} s)")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         curve = result.curve
         summary = {
             "algo": name,
@@ -113,7 +111,5 @@ def run(args: argparse.Namespace) -> int:
             "curve": {"env_steps": np.asarray(curve.env_steps)[0].tolist(),
                       "eval_return_mean": np.asarray(curve.eval_return).mean(-1).tolist()},
         }
-        path = args.out / "summary.json"
-        path.write_text(json.dumps(summary, indent=2, default=float) + "\n")
-        print(f"wrote {path}")
+        write_summary(args.out, summary)
     return 0

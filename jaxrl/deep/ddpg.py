@@ -40,7 +40,7 @@ Environments: any with a ``Box`` action space (gymnax's Pendulum-v1,
 MountainCarContinuous-v0, the misc Box envs) and the course's ``Pendulum`` with
 ``[cos q, sin q, v]`` observations (``DDPGConfig(env="Pendulum",
 env_options=(("sincos", True),))``, the DDPG practical). Training runs through
-:mod:`jaxrl.train`::
+:mod:`jaxrl.driver`::
 
     state, curve = ddpg.train(DDPGConfig(), jax.random.key(0))
     curves = jax.vmap(lambda c, k: ddpg.train(c, k)[1])(sweep(config, tau=[...]), keys)
@@ -54,101 +54,24 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
-from gymnax.environments import spaces
 
-from jaxrl import train as driver
-from jaxrl.checks import (
-    NON_NEGATIVE,
-    POSITIVE,
-    RATE,
-    UNIT_INTERVAL,
-    check_choices,
-    check_counts,
-    check_numbers,
-    check_space,
-)
+from jaxrl import driver
 from jaxrl.deep import exploration, replay
-from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic, input_size, preprocess
-from jaxrl.envs.registry import make
-from jaxrl.envs.wrappers import AutoReset, Transition
-
-NOISES = ("gaussian", "ou")
-
-
-class DDPGConfig(struct.PyTreeNode):
-    """Hyper-parameters of DDPG (and TD3). Defaults: DDPG tuned on Pendulum-v1, 20k steps.
-
-    Static fields (sizes, counts, names, switches) are fixed at compile time; the others
-    are pytree leaves, so ``jax.vmap`` over a stacked config
-    (:func:`jaxrl.sweep.sweep`) sweeps them.
-
-    Attributes:
-      env: environment name for :func:`jaxrl.make`.
-      env_options: ``((field, value), ...)`` replacing fields of the environment's
-        default params (``(("sincos", True),)`` for the course's pendulum).
-      total_steps: environment steps per seed (over all ``num_envs``).
-      num_envs: parallel environments; one ``train_step`` steps them all once.
-      buffer_size: capacity of the replay memory D (transitions).
-      batch_size: N, transitions per gradient step.
-      learning_starts: environment steps before the first gradient step.
-      random_warmup: before ``learning_starts``, act uniformly at random (else
-        ``π + N`` from the start, as the course does).
-      updates_per_step: critic steps per ``train_step``.
-      hidden_sizes: widths of the actor's and critics' hidden layers.
-      activation: hidden activation (:data:`jaxrl.deep.networks.ACTIVATIONS`).
-      final_scale: output layers' weights ``U(±final_scale)`` (0: LeCun normal).
-      noise: exploration noise, ``"gaussian"`` or ``"ou"`` (Ornstein-Uhlenbeck).
-      num_critics: 1 (DDPG) or 2 (TD3's clipped double-Q).
-      policy_delay: critic steps per actor and target step (1: DDPG, 2: TD3).
-      eval_every: environment steps between greedy evaluations.
-      eval_episodes: greedy episodes per evaluation.
-      actor_lr, critic_lr: Adam step sizes.
-      actor_lr_end, critic_lr_end: if set, the step size decays linearly to it over the
-        run's gradient steps (a settled final policy, not a snapshot of a noisy one).
-      gamma: discount γ in [0, 1].
-      tau: soft target update τ in (0, 1].
-      exploration_noise: σ of the exploration noise (fraction of the half-range).
-      ou_theta, ou_dt: the OU process's mean reversion θ and time step.
-      target_noise: σ′ of target-policy smoothing (0: DDPG; fraction of the half-range).
-      target_noise_clip: c, the smoothing noise's clip (fraction of the half-range).
-      max_grad_norm: global-norm gradient clip of both networks (``None``: none).
-    """
-
-    env: str = struct.field(pytree_node=False, default="Pendulum-v1")
-    env_options: tuple[tuple[str, Any], ...] = struct.field(pytree_node=False, default=())
-    total_steps: int = struct.field(pytree_node=False, default=20_000)
-    num_envs: int = struct.field(pytree_node=False, default=1)
-    buffer_size: int = struct.field(pytree_node=False, default=20_000)
-    batch_size: int = struct.field(pytree_node=False, default=128)
-    learning_starts: int = struct.field(pytree_node=False, default=1_000)
-    random_warmup: bool = struct.field(pytree_node=False, default=True)
-    updates_per_step: int = struct.field(pytree_node=False, default=1)
-    hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False, default=(64, 64))
-    activation: str = struct.field(pytree_node=False, default="relu")
-    final_scale: float = struct.field(pytree_node=False, default=3e-3)
-    noise: str = struct.field(pytree_node=False, default="gaussian")
-    num_critics: int = struct.field(pytree_node=False, default=1)
-    policy_delay: int = struct.field(pytree_node=False, default=1)
-    eval_every: int = struct.field(pytree_node=False, default=1_000)
-    eval_episodes: int = struct.field(pytree_node=False, default=16)
-    actor_lr: float = 1e-3
-    critic_lr: float = 1e-3
-    actor_lr_end: float | None = None
-    critic_lr_end: float | None = None
-    gamma: float = 0.99
-    tau: float = 0.005
-    exploration_noise: float = 0.1
-    ou_theta: float = 0.15
-    ou_dt: float = 1e-2
-    target_noise: float = 0.0
-    target_noise_clip: float = 0.5
-    max_grad_norm: float | None = None
-
-
-def td3_config(**overrides: Any) -> DDPGConfig:
-    """DDPG with TD3's three switches on: twin critics, policy delay 2, smoothing 0.2/0.5."""
-    td3 = dict(num_critics=2, policy_delay=2, target_noise=0.2, target_noise_clip=0.5)
-    return DDPGConfig(**{**td3, **overrides})
+from jaxrl.deep.ddpg_setup import (
+    NOISES,
+    DDPGConfig,
+    DDPGSetup,
+    action_bounds,
+    action_dim,
+    actor_optimizer,
+    check_config,
+    critic_optimizer,
+    make,
+    td3_config,
+)
+from jaxrl.deep.networks import input_size, preprocess
+from jaxrl.envs.wrappers import Transition
+from jaxrl.targets import ddpg_critic_target
 
 
 class DDPGState(struct.PyTreeNode):
@@ -169,125 +92,36 @@ class DDPGState(struct.PyTreeNode):
     key: jax.Array
 
 
-# -- checks, networks, optimisers -------------------------------------------------------
+def _obs(setup: DDPGSetup, obs: Any) -> jax.Array:
+    return preprocess(obs, setup.env.observation_space(setup.env_params))
 
 
-def check_config(config: DDPGConfig, env: Any, env_params: Any) -> None:
-    """Raise ``ValueError`` (one clear line) for a config or environment DDPG cannot run."""
-    check_space("DDPG/TD3", env, "action", env.action_space(env_params), (spaces.Box,),
-                "use DQN (jaxrl.deep.dqn, `jaxrl train dqn`) for discrete actions")
-    check_space("DDPG/TD3", env, "observation", env.observation_space(env_params),
-                (spaces.Box, spaces.Discrete))
-    check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
-                          "updates_per_step", "num_critics", "policy_delay", "eval_every",
-                          "eval_episodes"))
-    check_counts(config, ("learning_starts",), minimum=0)
-    if config.batch_size > config.buffer_size or config.num_envs > config.buffer_size:
-        raise ValueError(f"batch_size ({config.batch_size}) and num_envs ({config.num_envs})"
-                         f" must not exceed buffer_size ({config.buffer_size})")
-    check_choices({"noise": (config.noise, NOISES),
-                   "activation": (config.activation, ACTIVATIONS)})
-    noise_sigma = (NON_NEGATIVE[0], ">= 0 (a noise σ)")
-    check_numbers(config, {
-        "tau": (RATE[0], "in (0, 1] (1 copies the online weights)"),
-        "gamma": UNIT_INTERVAL,
-        "actor_lr": POSITIVE,
-        "critic_lr": POSITIVE,
-        "actor_lr_end": POSITIVE,
-        "critic_lr_end": POSITIVE,
-        "exploration_noise": noise_sigma,
-        "target_noise": noise_sigma,
-        "target_noise_clip": NON_NEGATIVE,
-        "ou_theta": NON_NEGATIVE,
-        "ou_dt": POSITIVE,
-        "max_grad_norm": POSITIVE,
-    })
-
-
-def action_bounds(env: Any, env_params: Any) -> tuple[jax.Array, jax.Array]:
-    """``(low, high)`` of the Box action space, broadcast to the action's shape."""
-    space = env.action_space(env_params)
-    shape = tuple(space.shape)
-    low = jnp.broadcast_to(jnp.asarray(space.low, jnp.float32), shape)
-    high = jnp.broadcast_to(jnp.asarray(space.high, jnp.float32), shape)
-    return low, high
-
-
-def _action_dim(env: Any, env_params: Any) -> int:
-    size = 1
-    for dim in env.action_space(env_params).shape:
-        size *= int(dim)
-    return size
-
-
-def actor_network(config: DDPGConfig, env: Any, env_params: Any) -> Actor:
-    """π(s; θ^π) for the config and environment."""
-    return Actor(action_dim=_action_dim(env, env_params),
-                 hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                 final_scale=config.final_scale)
-
-
-def critic_network(config: DDPGConfig) -> Critic:
-    """Q(s, a; θ^Q) for the config (one of the ``num_critics``)."""
-    return Critic(hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                  final_scale=config.final_scale)
-
-
-def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,
-               steps: int = 1) -> optax.GradientTransformation:
-    """Adam at ``lr`` (linearly to ``lr_end`` over ``steps`` updates if set), clipped."""
-    if lr_end is not None:
-        lr = optax.linear_schedule(lr, lr_end, steps)
-    adam = optax.adam(lr)
-    if config.max_grad_norm is None:
-        return adam
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), adam)
-
-
-def actor_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
-    """Adam for θ^π (one step per ``policy_delay`` critic steps)."""
-    return _optimizer(config, config.actor_lr, config.actor_lr_end,
-                      max(1, driver.num_updates(config) // config.policy_delay))
-
-
-def critic_optimizer(config: DDPGConfig) -> optax.GradientTransformation:
-    """Adam for θ^Q (one step per critic update: :func:`jaxrl.train.num_updates`)."""
-    return _optimizer(config, config.critic_lr, config.critic_lr_end,
-                      driver.num_updates(config))
-
-
-def _obs(obs: Any, env: Any, env_params: Any) -> jax.Array:
-    return preprocess(obs, env.observation_space(env_params))
-
-
-def policy(config, actor_params, obs, env, env_params) -> jax.Array:
+def policy(setup: DDPGSetup, actor_params, obs) -> jax.Array:
     """``π(s; θ^π)`` for a batch of raw observations, shaped like the action space."""
-    low, high = action_bounds(env, env_params)
-    x = _obs(obs, env, env_params)
-    flat = actor_network(config, env, env_params).apply(
-        actor_params, x, low.reshape(-1), high.reshape(-1))
+    low, high = action_bounds(setup.env, setup.env_params)
+    flat = setup.actor.apply(actor_params, _obs(setup, obs), low.reshape(-1), high.reshape(-1))
     return flat.reshape(*flat.shape[:-1], *low.shape)
 
 
-def q_values(config, critic_params, obs, action, env, env_params) -> jax.Array:
-    """``Q_k(s, a; θ^Q_k)`` of every critic: ``[num_critics, batch]``."""
-    x = _obs(obs, env, env_params)
+def q_values(setup: DDPGSetup, critic_params, obs, action) -> jax.Array:
+    """``Q_k(s, a; θ^Q_k)`` of every critic: ``[num_critics, batch]`` (the leading axis of
+    ``critic_params``)."""
+    x = _obs(setup, obs)
     a = jnp.reshape(action, (*x.shape[:-1], -1)).astype(jnp.float32)
-    apply = critic_network(config).apply
-    if config.num_critics == 1:  # no vmap: DDPG's critic is one plain network
-        return apply(jax.tree.map(lambda p: p[0], critic_params), x, a)[None]
-    return jax.vmap(apply, in_axes=(0, None, None))(critic_params, x, a)
+    if jax.tree.leaves(critic_params)[0].shape[0] == 1:  # DDPG's one plain network: no vmap
+        return setup.critic.apply(jax.tree.map(lambda p: p[0], critic_params), x, a)[None]
+    return jax.vmap(setup.critic.apply, in_axes=(0, None, None))(critic_params, x, a)
 
 
-def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) -> DDPGState:
+def init(setup: DDPGSetup, config: DDPGConfig, key: jax.Array) -> DDPGState:
     """θ^π, θ^Q at random, θ′ = θ, an empty D, ``num_envs`` reset environments."""
+    env, env_params = setup.env, setup.env_params
     key_actor, key_critic, key_env, key = jax.random.split(key, 4)
     x = jnp.zeros((1, input_size(env.observation_space(env_params))), jnp.float32)
-    a = jnp.zeros((1, _action_dim(env, env_params)), jnp.float32)
-    actor_params = actor_network(config, env, env_params).init(key_actor, x)
+    a = jnp.zeros((1, action_dim(env, env_params)), jnp.float32)
+    actor_params = setup.actor.init(key_actor, x)
     critic_keys = jax.random.split(key_critic, config.num_critics)
-    critic_params = jax.vmap(critic_network(config).init, in_axes=(0, None, None))(
-        critic_keys, x, a)
+    critic_params = jax.vmap(setup.critic.init, in_axes=(0, None, None))(critic_keys, x, a)
     obs, env_state = env.batch_reset(key_env, env_params, config.num_envs)
     low, _ = action_bounds(env, env_params)
     return DDPGState(
@@ -295,8 +129,8 @@ def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) ->
         critic_params=critic_params,
         actor_target=actor_params,
         critic_target=critic_params,
-        actor_opt=actor_optimizer(config).init(actor_params),
-        critic_opt=critic_optimizer(config).init(critic_params),
+        actor_opt=actor_optimizer(setup, config).init(actor_params),
+        critic_opt=critic_optimizer(setup, config).init(critic_params),
         memory=replay.init_transitions(obs, jnp.zeros(low.shape, jnp.float32),
                                        config.buffer_size),
         env_state=env_state,
@@ -310,17 +144,17 @@ def init(config: DDPGConfig, key: jax.Array, env: AutoReset, env_params: Any) ->
 # -- the slide's lines ------------------------------------------------------------------
 
 
-def select_action(config, state: DDPGState, key, env, env_params):
+def select_action(setup: DDPGSetup, config: DDPGConfig, state: DDPGState, key):
     """``a_t = clip(π(s_t; θ^π) + N_t, low, high)`` in each environment: ``(a_t, N_t)``.
 
     ``N_t`` is Gaussian ``σ ε_t`` or the OU process (state carried in ``state.noise``),
     scaled by the action half-range. Before ``learning_starts`` with ``random_warmup``
     the action is uniform in ``[low, high]`` instead.
     """
-    low, high = action_bounds(env, env_params)
+    low, high = action_bounds(setup.env, setup.env_params)
     half = (high - low) / 2
     key_noise, key_uniform = jax.random.split(key)
-    mu = policy(config, state.actor_params, state.env_state.obs, env, env_params)
+    mu = policy(setup, state.actor_params, state.env_state.obs)
     if config.noise == "ou":
         noise = exploration.ornstein_uhlenbeck(key_noise, state.noise, config.exploration_noise,
                                                config.ou_theta, config.ou_dt)
@@ -339,64 +173,65 @@ store = replay.store
 sample = replay.sample
 
 
-def target_action(config, actor_target, next_obs, key, env, env_params) -> jax.Array:
+def target_action(setup: DDPGSetup, config: DDPGConfig, actor_target, next_obs,
+                  key) -> jax.Array:
     """``π′(s′; θ^π′)``; with TD3's smoothing ``clip(π′(s′) + clip(σ′ε, ±c), low, high)``.
 
     With ``target_noise = 0`` the noise is exactly 0 and ``π′(s′)`` is inside the bounds,
     so the result is ``π′(s′)`` bit for bit.
     """
-    low, high = action_bounds(env, env_params)
+    low, high = action_bounds(setup.env, setup.env_params)
     half = (high - low) / 2
-    action = policy(config, actor_target, next_obs, env, env_params)
+    action = policy(setup, actor_target, next_obs)
     eps = config.target_noise * jax.random.normal(key, action.shape)
     eps = jnp.clip(eps, -config.target_noise_clip, config.target_noise_clip)
     return jnp.clip(action + eps * half, low, high)
 
 
-def critic_target(config, reward, terminated, q_next) -> jax.Array:
-    """``y_i = r_i + γ (1 - terminated_i) min_k Q′_k(s_{i+1}, ã_{i+1})``.
+def critic_target(config: DDPGConfig, reward, terminated, q_next) -> jax.Array:
+    """``y_i = r_i + γ (1 - terminated_i) min_k Q′_k(s_{i+1}, ã_{i+1})``
+    (:func:`jaxrl.targets.ddpg_critic_target`).
 
     ``q_next``: ``[num_critics, batch]`` target critics' values at the next observation
     (the true final one on the step that ends an episode) and the target action. One
     critic: the slide's ``r + γ Q′(s′, π′(s′))``; no bootstrap past termination,
     bootstrap on truncation.
     """
-    bootstrap = jnp.min(q_next, axis=0)
-    return reward + config.gamma * jnp.where(terminated, 0.0, bootstrap)
+    return ddpg_critic_target(reward, terminated, q_next, config.gamma)
 
 
-def critic_loss(config, critic_params, batch: Transition, y, env, env_params) -> jax.Array:
+def critic_loss(setup: DDPGSetup, critic_params, batch: Transition, y) -> jax.Array:
     """``Σ_k (1/N) Σ_i (y_i - Q_k(s_i, a_i; θ^Q_k))²`` (one critic: the slide's loss)."""
-    q = q_values(config, critic_params, batch.obs, batch.action, env, env_params)
+    q = q_values(setup, critic_params, batch.obs, batch.action)
     return jnp.sum(jnp.mean(jnp.square(q - y[None]), axis=-1))
 
 
-def update_critic(config, state: DDPGState, batch: Transition, key, env, env_params):
+def update_critic(setup: DDPGSetup, config: DDPGConfig, state: DDPGState, batch: Transition,
+                  key):
     """One gradient step on θ^Q towards :func:`critic_target`: ``(params, opt, loss)``."""
-    a_next = target_action(config, state.actor_target, batch.next_obs, key, env, env_params)
-    q_next = q_values(config, state.critic_target, batch.next_obs, a_next, env, env_params)
+    a_next = target_action(setup, config, state.actor_target, batch.next_obs, key)
+    q_next = q_values(setup, state.critic_target, batch.next_obs, a_next)
     y = jax.lax.stop_gradient(critic_target(config, batch.reward, batch.terminated, q_next))
-    loss, grads = jax.value_and_grad(critic_loss, argnums=1)(
-        config, state.critic_params, batch, y, env, env_params)
-    updates, opt = critic_optimizer(config).update(
+    loss, grads = jax.value_and_grad(critic_loss, argnums=1)(setup, state.critic_params,
+                                                              batch, y)
+    updates, opt = critic_optimizer(setup, config).update(
         grads, state.critic_opt, state.critic_params)
     return optax.apply_updates(state.critic_params, updates), opt, loss
 
 
-def actor_loss(config, actor_params, critic_params, obs, env, env_params) -> jax.Array:
+def actor_loss(setup: DDPGSetup, actor_params, critic_params, obs) -> jax.Array:
     """``-(1/N) Σ_i Q_1(s_i, π(s_i; θ^π); θ^Q_1)``: its gradient is minus the slide's
     deterministic policy gradient ``(1/N) Σ_i ∇_a Q(s_i, a)|_{a=π(s_i)} ∇_θπ π(s_i)``."""
-    action = policy(config, actor_params, obs, env, env_params)
+    action = policy(setup, actor_params, obs)
     first = jax.tree.map(lambda p: p[:1], critic_params)
-    q = q_values(config.replace(num_critics=1), first, obs, action, env, env_params)
-    return -jnp.mean(q[0])
+    return -jnp.mean(q_values(setup, first, obs, action)[0])
 
 
-def update_actor(config, state: DDPGState, batch: Transition, env, env_params):
+def update_actor(setup: DDPGSetup, config: DDPGConfig, state: DDPGState, batch: Transition):
     """One step of gradient *ascent* of ``mean_i Q(s_i, π(s_i))`` on θ^π (Adam)."""
     loss, grads = jax.value_and_grad(actor_loss, argnums=1)(
-        config, state.actor_params, state.critic_params, batch.obs, env, env_params)
-    updates, opt = actor_optimizer(config).update(
+        setup, state.actor_params, state.critic_params, batch.obs)
+    updates, opt = actor_optimizer(setup, config).update(
         grads, state.actor_opt, state.actor_params)
     return optax.apply_updates(state.actor_params, updates), opt, loss
 
@@ -408,18 +243,18 @@ def update_targets(config, state: DDPGState) -> tuple[Any, Any]:
             optax.incremental_update(state.critic_params, state.critic_target, config.tau))
 
 
-def learn(config, state: DDPGState, key, env, env_params) -> tuple[DDPGState, dict]:
+def learn(setup: DDPGSetup, config: DDPGConfig, state: DDPGState,
+          key) -> tuple[DDPGState, dict]:
     """One gradient iteration: sample; critic step; every ``policy_delay`` critic steps,
     an actor step and the target updates."""
     key_sample, key_target = jax.random.split(key)
     batch = sample(state.memory, key_sample, config.batch_size)
-    critic_params, critic_opt, c_loss = update_critic(config, state, batch, key_target, env,
-                                                      env_params)
+    critic_params, critic_opt, c_loss = update_critic(setup, config, state, batch, key_target)
     state = state.replace(critic_params=critic_params, critic_opt=critic_opt,
                           updates=state.updates + 1)
 
     def actor_and_targets(state):
-        actor_params, actor_opt, a_loss = update_actor(config, state, batch, env, env_params)
+        actor_params, actor_opt, a_loss = update_actor(setup, config, state, batch)
         state = state.replace(actor_params=actor_params, actor_opt=actor_opt)
         actor_target, critic_target_ = update_targets(config, state)
         return state.replace(actor_target=actor_target, critic_target=critic_target_), a_loss
@@ -433,13 +268,14 @@ def learn(config, state: DDPGState, key, env, env_params) -> tuple[DDPGState, di
     return state, {"critic_loss": c_loss, "actor_loss": a_loss}
 
 
-def train_step(config: DDPGConfig, state: DDPGState, env: AutoReset, env_params: Any):
+def train_step(setup: DDPGSetup, config: DDPGConfig, state: DDPGState):
     """One step of the ``num_envs`` environments (select, execute, store), then
     ``updates_per_step`` gradient iterations (:func:`learn`) once ``learning_starts``
     steps are stored."""
     key, key_act, key_env, key_learn = jax.random.split(state.key, 4)
-    actions, noise = select_action(config, state, key_act, env, env_params)
-    env_state, transitions = env.batch_step(key_env, state.env_state, actions, env_params)
+    actions, noise = select_action(setup, config, state, key_act)
+    env_state, transitions = setup.env.batch_step(key_env, state.env_state, actions,
+                                                  setup.env_params)
     done = transitions.done.reshape(-1, *([1] * (noise.ndim - 1)))
     noise = jnp.where(done, 0.0, noise)  # a fresh OU process for each episode
     state = state.replace(memory=store(state.memory, transitions), env_state=env_state,
@@ -447,10 +283,9 @@ def train_step(config: DDPGConfig, state: DDPGState, env: AutoReset, env_params:
 
     def learning(state):
         if config.updates_per_step == 1:
-            return learn(config, state, key_learn, env, env_params)
+            return learn(setup, config, state, key_learn)
         keys = jax.random.split(key_learn, config.updates_per_step)
-        state, losses = jax.lax.scan(lambda s, k: learn(config, s, k, env, env_params),
-                                     state, keys)
+        state, losses = jax.lax.scan(lambda s, k: learn(setup, config, s, k), state, keys)
         return state, jax.tree.map(jnp.mean, losses)
 
     def waiting(state):
@@ -459,27 +294,27 @@ def train_step(config: DDPGConfig, state: DDPGState, env: AutoReset, env_params:
 
     active = state.step >= config.learning_starts
     state, losses = jax.lax.cond(active, learning, waiting, state)
-    stats = env_state.stats
     metrics = {
         **losses,
         "updates": active.astype(jnp.int32) * config.updates_per_step,
-        "episodes": jnp.sum(stats.finished.astype(jnp.int32)),
-        "return_sum": jnp.sum(jnp.where(stats.finished, stats.last_return, 0.0)),
+        **env_state.stats.step_totals(),
     }
     return state, metrics
 
 
-def greedy_action(config, state: DDPGState, obs, env, env_params) -> jax.Array:
+def greedy_action(setup: DDPGSetup, config: DDPGConfig, state: DDPGState, obs) -> jax.Array:
     """``π(s; θ^π)``, no noise, for a batch of observations."""
-    return policy(config, state.actor_params, obs, env, env_params)
+    return policy(setup, state.actor_params, obs)
 
 
-def greedy_rollout(config, actor_params, env, env_params, env_state, num_steps: int):
+def greedy_rollout(setup: DDPGSetup, actor_params, env_state, num_steps: int):
     """Run ``π`` from ``env_state`` for ``num_steps`` steps of the raw environment (no
     reset, no time limit): ``(env_states, rewards)``, stacked over time."""
+    env, env_params = setup.env.env, setup.env_params
+
     def step(env_state, _):
         obs = env.get_obs(env_state, env_params)
-        action = policy(config, actor_params, obs[None], env, env_params)[0]
+        action = policy(setup, actor_params, obs[None])[0]
         _, env_state, reward, _, _ = env.step_env(jax.random.key(0), env_state, action,
                                                    env_params)
         return env_state, (env_state, reward)
@@ -488,19 +323,8 @@ def greedy_rollout(config, actor_params, env, env_params, env_state, num_steps: 
     return states, rewards
 
 
-def make_env(config: DDPGConfig) -> tuple[AutoReset, Any]:
-    """The configured environment behind the contract."""
-    env, env_params = make(config.env, **dict(config.env_options))
-    return AutoReset(env), env_params
-
-
-def _algorithm(name: str) -> driver.Algorithm:
-    return driver.Algorithm(name=name, make_env=make_env, check=check_config, init=init,
-                            train_step=train_step, greedy_action=greedy_action)
-
-
-ALGORITHM = _algorithm("ddpg")
-TD3_ALGORITHM = _algorithm("td3")
+ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+                             greedy_action=greedy_action)
 
 
 def train(config: DDPGConfig, key: jax.Array, env: Any = None, env_params: Any = None):
@@ -509,14 +333,15 @@ def train(config: DDPGConfig, key: jax.Array, env: Any = None, env_params: Any =
 
 
 def run(config: DDPGConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
-    """Train many seeds in compiled chunks (:func:`jaxrl.train.run`)."""
+    """Train many seeds in compiled chunks (:func:`jaxrl.driver.run`)."""
     return driver.run(ALGORITHM, config, keys, **kwargs)
 
 
 __all__ = [
-    "ALGORITHM", "NOISES", "TD3_ALGORITHM", "DDPGConfig", "DDPGState", "action_bounds",
-    "actor_loss", "actor_network", "check_config", "critic_loss", "critic_network",
-    "critic_target", "greedy_action", "greedy_rollout", "init", "learn", "make_env",
-    "policy", "q_values", "run", "sample", "select_action", "store", "target_action",
-    "td3_config", "train", "train_step", "update_actor", "update_critic", "update_targets",
+    "ALGORITHM", "NOISES", "DDPGConfig", "DDPGSetup", "DDPGState", "action_bounds",
+    "actor_optimizer", "critic_optimizer",
+    "actor_loss", "check_config", "critic_loss", "critic_target", "greedy_action",
+    "greedy_rollout", "init", "learn", "make", "policy", "q_values", "run", "sample",
+    "select_action", "store", "target_action", "td3_config", "train", "train_step",
+    "update_actor", "update_critic", "update_targets",
 ]

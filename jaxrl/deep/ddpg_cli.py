@@ -13,13 +13,12 @@ smoothing); each switch can be set on either command.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from jaxrl.argtypes import positive_int
+from jaxrl.argtypes import positive_int, write_summary
 from jaxrl.deep import ddpg
 
 
@@ -52,11 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser, td3: bool = False) -> None:
     add("--noise", choices=ddpg.NOISES, default=d.noise, help="exploration noise")
     add("--sigma", type=float, default=d.exploration_noise,
         help="exploration noise σ (fraction of the action half-range)")
-    add("--actor-lr", type=float, default=d.actor_lr)
-    add("--critic-lr", type=float, default=d.critic_lr)
-    add("--actor-lr-end", type=float, default=d.actor_lr_end,
+    add("--actor-lr", type=float, default=d.actor_learning_rate)
+    add("--critic-lr", type=float, default=d.critic_learning_rate)
+    add("--actor-lr-end", type=float, default=d.actor_learning_rate_end,
         help="decay the actor's step size linearly to this over the run")
-    add("--critic-lr-end", type=float, default=d.critic_lr_end,
+    add("--critic-lr-end", type=float, default=d.critic_learning_rate_end,
         help="decay the critic's step size linearly to this over the run")
     add("--gamma", type=float, default=d.gamma)
     add("--tau", type=float, default=d.tau, help="soft target update τ in (0, 1]")
@@ -78,8 +77,9 @@ def config_from(args: argparse.Namespace) -> ddpg.DDPGConfig:
         updates_per_step=args.updates_per_step, hidden_sizes=tuple(args.hidden),
         activation=args.activation, noise=args.noise, num_critics=args.num_critics,
         policy_delay=args.policy_delay, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, actor_lr=args.actor_lr, critic_lr=args.critic_lr,
-        actor_lr_end=args.actor_lr_end, critic_lr_end=args.critic_lr_end,
+        eval_episodes=args.eval_episodes, actor_learning_rate=args.actor_lr,
+        critic_learning_rate=args.critic_lr, actor_learning_rate_end=args.actor_lr_end,
+        critic_learning_rate_end=args.critic_lr_end,
         gamma=args.gamma, tau=args.tau, exploration_noise=args.sigma,
         target_noise=args.target_noise, target_noise_clip=args.target_noise_clip,
     )
@@ -90,15 +90,13 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     name = "td3" if args.td3 else "ddpg"
-    algo = ddpg.TD3_ALGORITHM if args.td3 else ddpg.ALGORITHM
     config = config_from(args)
-    env, env_params = ddpg.make_env(config)
-    ddpg.check_config(config, env, env_params)  # one clear line before anything compiles
+    ddpg.make(config)  # one clear line before anything compiles
     keys = jax.random.split(jax.random.key(args.seed), args.seeds)
     print(f"{name.upper()} on {config.env}: {args.seeds} seed(s) x {config.total_steps} "
           f"steps, critics={config.num_critics}, policy_delay={config.policy_delay}, "
           f"τ={config.tau}, σ={config.exploration_noise} ({config.noise})")
-    from jaxrl import train as driver
+    from jaxrl import driver
 
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} steps"),
@@ -110,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                             description="training",
                             ret=f"greedy return {float(np.mean(p.eval_return)):.1f}")
 
-        result = driver.run(algo, config, keys, env=env, env_params=env_params, hook=hook)
+        result = ddpg.run(config, keys, hook=hook)
     final = np.asarray(result.curve.final_return)
     summary = {
         "algo": name, "env": config.env, "seeds": args.seeds,
@@ -126,8 +124,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"mean {final.mean():.1f}, min {final.min():.1f}, max {final.max():.1f}; "
           f"compile {result.compile_s:.1f} s, run {result.wall_s:.1f} s "
           f"({summary['steps_per_s']:.0f} env steps/s)")
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.out / 'summary.json'}")
+    write_summary(args.out, summary)
     return 0

@@ -34,7 +34,7 @@ Nikishin et al. 2018, "Improving stability in deep RL with weight averaging"), w
 the slide's DQN.
 
 Environments: any with a ``Discrete`` action space and array (or ``Discrete``, one-hot
-encoded) observations. Training runs through :mod:`jaxrl.train`::
+encoded) observations. Training runs through :mod:`jaxrl.driver`::
 
     state, curve = dqn.train(DQNConfig(env="CartPole-v1"), jax.random.key(0))
 """
@@ -49,62 +49,34 @@ import optax
 from flax import struct
 from gymnax.environments import spaces
 
-from jaxrl import train as driver
+from jaxrl import driver
 from jaxrl.checks import (
     POSITIVE,
     RATE,
     UNIT_INTERVAL,
     check_choices,
     check_counts,
+    check_gamma,
     check_numbers,
     check_space,
 )
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
-from jaxrl.envs.registry import make
 from jaxrl.envs.wrappers import AutoReset, Transition
+from jaxrl.targets import double_q_target, q_learning_target, taken_action_value, td_loss
 
-LOSSES = ("l2", "huber")
+LOSSES = ("l2", "huber")  # of jaxrl.targets.TD_LOSSES
 DECAYS = ("linear", "cosine")
 
 
 class DQNConfig(struct.PyTreeNode):
     """Hyper-parameters of DQN. Defaults: tuned for CartPole-v1 at 100k steps.
 
-    The defaults are rejax's CartPole config (10 envs, buffer 50k, 5k steps before
-    learning, batch 100, 5 updates per step, Polyak τ = 0.02 every step, dueling double
-    DQN, swish, clip 10), with the changes below, found by searches on tuning seeds
-    (``jax.random.key(1000/2000/3000)``, never the benchmark's key 0):
-
-    * Adam's step size starts at 2e-3 (rejax: 1e-3) and decays linearly to 1e-5 over
-      the learning steps. 1e-3 left 1 of 8 seeds (key 1000) at 177 and 3 of 16 (key
-      3000) under 450 at 100k; 2e-3 put those 24 at 500; 3e-3 gave a mean of 436.
-    * ε goes from 1 to 0.01 over 30k steps (rejax: to 0.05 over 50k).
-    * Hidden layers (128, 128) (rejax: (64, 64)). With (64, 64) DQN's greedy policy
-      still drops now and then late in training: 3 of 32 seeds (key 2000) under 450 at
-      100k, and 11 of the 160 evaluations at 80k-100k. (128, 128): 2 of 64 seeds
-      (keys 2000 and 3000) and 7 of 320 evaluations. Tried on key 2000 and no better:
-      (256, 256) (10 of 80), LayerNorm (71 of 160; with (128, 128): 52), a cosine
-      decay (9 of 160; with (128, 128): 8), ε ending at 0.05 (20), τ = 0.005 (97),
-      batch 256 (27), huber loss (100), γ = 0.98 (26) or 0.95 (128), 10 updates per
-      step (33). With (128, 128), also no better (seeds under 450 at 100k / late
-      evaluations under 450, of 32 seeds / 160; the default: 2 / 6): a buffer of the
-      whole run, 100k (0 / 6, but 3 / 13 on key 3000 where the default gives 0 / 1),
-      Adam ε 1e-3 (5 / 25) or 3e-4 (3 / 12), a hard target copy every 1000 steps
-      (11 / 75), 3 or 2 updates per step (2 / 10, 2 / 5), plain (not double) DQN
-      (0 / 6; keys 3000 and 1000: 1 / 4, 2 / 6), ε decaying over 50k steps (1 / 10),
-      a 20k buffer (2 / 11).
-    * The greedy policy acts on θ̄, a running average of θ (``average_step`` 0.002:
-      about the last 5k env steps; rejax and the slide: θ itself). 128 seeds on an
-      NVIDIA H200 (key 2000) showed how often θ's greedy policy is down at 100k: 8 of
-      128 seeds under 450, and no single change above did much better (4-13 of 128;
-      ``benchmarks/results/dqn-cartpole-sweep-h200.json``). On the CPU, the same
-      trained runs evaluated on 64 fresh episodes per seed, θ against θ̄ (keys 2000
-      and 3000, 64 seeds each): seeds under 450 3 → 0 and 0 → 1, episodes under 450
-      196 → 31 and 14 → 80 of 4096. Steps 0.004-0.005 gave 81 and 57, 0.001 86
-      (key 3000), 0.0005 858 (key 2000: the average then lags behind learning).
-      Advantage learning (Bellemare et al. 2016, α 0.5 / 0.9, to widen the action
-      gap) was worse: 3 / 17 of 32 seeds under 450.
+    rejax's CartPole config (10 envs, buffer 50k, 5k steps before learning, batch 100, 5
+    updates per step, Polyak τ = 0.02 every step, dueling double DQN, swish, clip 10)
+    with four changes, each chosen on tuning seeds (the README's "DQN tuning notes"):
+    Adam 2e-3 decaying linearly to 1e-5, ε to 0.01 over 30k steps, (128, 128) hidden
+    layers, and a greedy policy on θ̄, a running average of θ (``average_step``).
 
     Static fields (sizes, counts, names, switches) are fixed at compile time; the others
     are pytree leaves, so ``jax.vmap`` over a stacked config sweeps them.
@@ -185,8 +157,38 @@ class DQNState(struct.PyTreeNode):
     key: jax.Array
 
 
-def check_config(config: DQNConfig, env: Any, env_params: Any) -> None:
+class DQNSetup(struct.PyTreeNode):
+    """What is fixed for a run, bound once by :func:`make`: the environment behind the
+    contract, the Q-network, the driver's schedule and the step-size decay's length."""
+
+    env: AutoReset = struct.field(pytree_node=False)
+    network: QNetwork = struct.field(pytree_node=False)
+    schedule: driver.Schedule = struct.field(pytree_node=False)
+    num_updates: int = struct.field(pytree_node=False)
+    env_params: Any = None
+
+
+def make(config: DQNConfig, env: Any = None, env_params: Any = None) -> DQNSetup:
+    """Check the config and bind its run: ``env``/``env_params`` default to
+    ``jaxrl.make(config.env)``; the network and schedules are built here, once."""
+    env, env_params = driver.environment(config.env, env, env_params)
+    schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
+    setup = DQNSetup(
+        env=env,
+        network=None,
+        schedule=schedule,
+        num_updates=schedule.learning_updates(config.learning_starts, config.updates_per_step),
+        env_params=env_params,
+    )
+    check_config(setup, config)
+    return setup.replace(network=QNetwork(
+        num_actions=int(env.action_space(env_params).n), hidden_sizes=tuple(config.hidden_sizes),
+        activation=config.activation, dueling=config.dueling, layer_norm=config.layer_norm))
+
+
+def check_config(setup: DQNSetup, config: DQNConfig) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment DQN cannot run."""
+    env, env_params = setup.env, setup.env_params
     check_space("DQN", env, "action", env.action_space(env_params), (spaces.Discrete,),
                 "use DDPG (jaxrl.deep.ddpg) for continuous actions")
     check_space("DQN", env, "observation", env.observation_space(env_params),
@@ -205,32 +207,25 @@ def check_config(config: DQNConfig, env: Any, env_params: Any) -> None:
     check_numbers(config, {
         "learning_rate": POSITIVE,
         "learning_rate_end": POSITIVE,
-        "gamma": UNIT_INTERVAL,
         "epsilon_start": UNIT_INTERVAL,
         "epsilon_end": UNIT_INTERVAL,
         "tau": RATE,
         "average_step": RATE,
         "max_grad_norm": POSITIVE,
-    }, labels={"gamma": "gamma (γ)"})
+    })
+    check_gamma(config.gamma)
 
 
-def network(config: Any, env: Any, env_params: Any) -> QNetwork:
-    """The Q-network for the config and environment."""
-    return QNetwork(
-        num_actions=int(env.action_space(env_params).n),
-        hidden_sizes=tuple(config.hidden_sizes),
-        activation=config.activation,
-        dueling=config.dueling,
-        layer_norm=config.layer_norm,
-    )
-
-
-def optimizer(config: DQNConfig) -> optax.GradientTransformation:
+def optimizer(setup: DQNSetup, config: DQNConfig) -> optax.GradientTransformation:
     """``clip_by_global_norm`` then Adam, with an optional linear or cosine decay of the
-    step size over the run's gradient steps (:func:`jaxrl.train.num_updates`)."""
+    step size over the run's gradient steps (``setup.num_updates``).
+
+    Built from the config at each use, not bound in the setup: the step size is a
+    pytree leaf that a sweep varies (a traced number under ``vmap``); the transformation
+    holds no arrays, so building it costs nothing in the compiled program."""
     lr = config.learning_rate
     if config.learning_rate_end is not None:
-        steps = driver.num_updates(config)
+        steps = setup.num_updates
         if config.decay == "cosine":
             lr = optax.cosine_decay_schedule(lr, steps,
                                              alpha=config.learning_rate_end / lr)
@@ -240,23 +235,23 @@ def optimizer(config: DQNConfig) -> optax.GradientTransformation:
                        optax.adam(lr, eps=config.adam_eps))
 
 
-def q_values(config: Any, params: Any, obs: Any, env: Any, env_params: Any) -> jax.Array:
+def q_values(setup: DQNSetup, params: Any, obs: Any) -> jax.Array:
     """``Q(obs, ·; params)`` for a batch of raw observations."""
-    x = preprocess(obs, env.observation_space(env_params))
-    return network(config, env, env_params).apply(params, x)
+    x = preprocess(obs, setup.env.observation_space(setup.env_params))
+    return setup.network.apply(params, x)
 
 
-def init(config: DQNConfig, key: jax.Array, env: AutoReset, env_params: Any) -> DQNState:
+def init(setup: DQNSetup, config: DQNConfig, key: jax.Array) -> DQNState:
     """θ at random, θ⁻ = θ̄ = θ, an empty D of size N, ``num_envs`` reset environments."""
     key_net, key_env, key = jax.random.split(key, 3)
-    size = input_size(env.observation_space(env_params))
-    params = network(config, env, env_params).init(key_net, jnp.zeros((1, size)))
-    obs, env_state = env.batch_reset(key_env, env_params, config.num_envs)
+    size = input_size(setup.env.observation_space(setup.env_params))
+    params = setup.network.init(key_net, jnp.zeros((1, size)))
+    obs, env_state = setup.env.batch_reset(key_env, setup.env_params, config.num_envs)
     return DQNState(
         params=params,
         target_params=params,
         average_params=params,
-        opt_state=optimizer(config).init(params),
+        opt_state=optimizer(setup, config).init(params),
         memory=replay.init_transitions(obs, jnp.zeros((), jnp.int32), config.buffer_size),
         env_state=env_state,
         step=jnp.zeros((), jnp.int32),
@@ -264,47 +259,42 @@ def init(config: DQNConfig, key: jax.Array, env: AutoReset, env_params: Any) -> 
     )
 
 
-def select_action(config, state: DQNState, key, env, env_params) -> jax.Array:
+def select_action(setup: DQNSetup, config: DQNConfig, state: DQNState, key) -> jax.Array:
     """ε-greedy on ``Q(S_t, ·; θ)`` in each environment, ε on its linear schedule."""
     epsilon = exploration.epsilon_schedule(
         config.epsilon_start, config.epsilon_end, config.exploration_steps)(state.step)
-    q = q_values(config, state.params, state.env_state.obs, env, env_params)
+    q = q_values(setup, state.params, state.env_state.obs)
     return exploration.epsilon_greedy(key, q, epsilon)
 
 
-def td_target(config, reward, terminated, q_next_target, q_next_online=None) -> jax.Array:
-    """``r + γ (1 - terminated) max_a Q̂(S', a; θ⁻)`` (double DQN: ``Q̂(S', argmax_a Q(S', a; θ))``).
+def td_target(config: DQNConfig, reward, terminated, q_next_target, q_next_online=None):
+    """``y = r + γ (1 - terminated) max_a Q̂(S', a; θ⁻)``, or double DQN's
+    ``r + γ Q̂(S', argmax_a Q(S', a; θ))`` (:mod:`jaxrl.targets`).
 
     ``S'`` is the true next observation, so a truncated step bootstraps from the state
     the time limit cut, and a terminated one does not bootstrap.
     """
     if config.double:
-        best = jnp.argmax(q_next_online, axis=-1)
-        bootstrap = jnp.take_along_axis(q_next_target, best[..., None], axis=-1)[..., 0]
-    else:
-        bootstrap = jnp.max(q_next_target, axis=-1)
-    return reward + config.gamma * jnp.where(terminated, 0.0, bootstrap)
+        return double_q_target(reward, terminated, q_next_target, q_next_online, config.gamma)
+    return q_learning_target(reward, terminated, q_next_target, config.gamma)
 
 
-def loss_fn(config, params, target_params, batch: Transition, env, env_params) -> jax.Array:
-    """The TD loss ``mean_j ℓ(Q(S_j, A_j; θ) - y_j)`` with optax's ``l2_loss``/``huber_loss``."""
-    q = q_values(config, params, batch.obs, env, env_params)
-    q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
-    q_next_target = q_values(config, target_params, batch.next_obs, env, env_params)
-    q_next_online = (q_values(config, params, batch.next_obs, env, env_params)
-                     if config.double else None)
+def loss_fn(setup: DQNSetup, config: DQNConfig, params, target_params,
+            batch: Transition) -> jax.Array:
+    """The TD loss ``mean_j ℓ(Q(S_j, A_j; θ) - y_j)`` (:func:`jaxrl.targets.td_loss`)."""
+    q_taken = taken_action_value(q_values(setup, params, batch.obs), batch.action)
+    q_next_target = q_values(setup, target_params, batch.next_obs)
+    q_next_online = q_values(setup, params, batch.next_obs) if config.double else None
     target = jax.lax.stop_gradient(
         td_target(config, batch.reward, batch.terminated, q_next_target, q_next_online))
-    if config.loss == "huber":
-        return jnp.mean(optax.huber_loss(q_taken, target, delta=1.0))
-    return jnp.mean(optax.l2_loss(q_taken, target))
+    return td_loss(q_taken, target, config.loss)
 
 
-def update_q(config, params, opt_state, target_params, batch, env, env_params):
+def update_q(setup: DQNSetup, config: DQNConfig, params, opt_state, target_params, batch):
     """One gradient step on θ: ``(params, opt_state, loss)``."""
-    loss, grads = jax.value_and_grad(loss_fn, argnums=1)(
-        config, params, target_params, batch, env, env_params)
-    updates, opt_state = optimizer(config).update(grads, opt_state, params)
+    loss, grads = jax.value_and_grad(loss_fn, argnums=2)(
+        setup, config, params, target_params, batch)
+    updates, opt_state = optimizer(setup, config).update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 
 
@@ -324,20 +314,19 @@ def update_target(config, params, target_params, step, previous_step):
 def update_average(config, params, average_params):
     """θ̄ <- θ̄ + average_step (θ - θ̄) (``optax.incremental_update``; step 1: θ̄ = θ exactly).
 
-    Why: late in a run, DQN's greedy policy on θ now and then drops for a while (on
-    CartPole, 5-8 % of seeds are under 450 at any one evaluation after 80 k steps) while
-    the ε-greedy episodes still balance; averaging θ over the last ~5 k steps smooths
-    those swings out (``DQNConfig``'s docstring has the counts).
+    Polyak & Juditsky's averaging (1992), as in Nikishin et al. (2018): the greedy policy
+    on θ̄ does not share the drops that θ's greedy policy has now and then late in a run.
     """
     return optax.incremental_update(params, average_params, config.average_step)
 
 
-def train_step(config: DQNConfig, state: DQNState, env: AutoReset, env_params: Any):
+def train_step(setup: DQNSetup, config: DQNConfig, state: DQNState):
     """One step of the ``num_envs`` environments, then ``updates_per_step`` gradient steps
     (once ``learning_starts`` steps are stored), the target update and θ̄'s."""
     key, key_act, key_env, key_update = jax.random.split(state.key, 4)
-    actions = select_action(config, state, key_act, env, env_params)
-    env_state, transitions = env.batch_step(key_env, state.env_state, actions, env_params)
+    actions = select_action(setup, config, state, key_act)
+    env_state, transitions = setup.env.batch_step(key_env, state.env_state, actions,
+                                                  setup.env_params)
     memory = replay.store(state.memory, transitions)
     step = state.step + config.num_envs
 
@@ -345,8 +334,8 @@ def train_step(config: DQNConfig, state: DQNState, env: AutoReset, env_params: A
         def one(carry, key):
             params, opt_state, total = carry
             batch = replay.sample(memory, key, config.batch_size)
-            params, opt_state, loss = update_q(config, params, opt_state,
-                                               state.target_params, batch, env, env_params)
+            params, opt_state, loss = update_q(setup, config, params, opt_state,
+                                               state.target_params, batch)
             return (params, opt_state, total + loss), None
 
         keys = jax.random.split(key_update, config.updates_per_step)
@@ -366,12 +355,10 @@ def train_step(config: DQNConfig, state: DQNState, env: AutoReset, env_params: A
                  update_average(config, params, state.average_params)),
         lambda: (state.target_params, state.average_params),
     )
-    stats = env_state.stats
     metrics = {
         "loss": loss,
         "updates": learning.astype(jnp.int32) * config.updates_per_step,
-        "episodes": jnp.sum(stats.finished.astype(jnp.int32)),
-        "return_sum": jnp.sum(jnp.where(stats.finished, stats.last_return, 0.0)),
+        **env_state.stats.step_totals(),
     }
     new_state = DQNState(params=params, target_params=target_params,
                          average_params=average_params, opt_state=opt_state,
@@ -379,30 +366,13 @@ def train_step(config: DQNConfig, state: DQNState, env: AutoReset, env_params: A
     return new_state, metrics
 
 
-def greedy_action(config, state: DQNState, obs, env, env_params) -> jax.Array:
+def greedy_action(setup: DQNSetup, config: DQNConfig, state: DQNState, obs) -> jax.Array:
     """``argmax_a Q(obs, a; θ̄)`` for a batch of observations (θ̄ = θ if ``average_step`` is 1)."""
-    q = q_values(config, state.average_params, obs, env, env_params)
-    return jnp.argmax(q, axis=-1).astype(jnp.int32)
+    return jnp.argmax(q_values(setup, state.average_params, obs), axis=-1).astype(jnp.int32)
 
 
-def make_env(config: DQNConfig) -> tuple[AutoReset, Any]:
-    """The configured environment behind the contract."""
-    env, env_params = make(config.env)
-    return AutoReset(env), env_params
-
-
-def _algorithm() -> driver.Algorithm:
-    return driver.Algorithm(
-        name="dqn",
-        make_env=make_env,
-        check=check_config,
-        init=init,
-        train_step=train_step,
-        greedy_action=greedy_action,
-    )
-
-
-ALGORITHM = _algorithm()
+ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+                             greedy_action=greedy_action)
 
 
 def train(config: DQNConfig, key: jax.Array, env: Any = None, env_params: Any = None):
@@ -411,12 +381,12 @@ def train(config: DQNConfig, key: jax.Array, env: Any = None, env_params: Any = 
 
 
 def run(config: DQNConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
-    """Train many seeds in compiled chunks (:func:`jaxrl.train.run`)."""
+    """Train many seeds in compiled chunks (:func:`jaxrl.driver.run`)."""
     return driver.run(ALGORITHM, config, keys, **kwargs)
 
 
 __all__ = [
-    "ALGORITHM", "DQNConfig", "DQNState", "check_config", "greedy_action", "init",
-    "loss_fn", "make_env", "q_values", "run", "select_action", "td_target",
+    "ALGORITHM", "DQNConfig", "DQNSetup", "DQNState", "check_config", "greedy_action", "init",
+    "loss_fn", "make", "optimizer", "q_values", "run", "select_action", "td_target",
     "train", "train_step", "update_average", "update_q", "update_target",
 ]

@@ -15,12 +15,10 @@ past termination, bootstrap from the true final observation on truncation.
 With a one-hot input, one bias-free linear layer initialised U(0, 0.01), plain SGD with
 ``lr = 0.1`` on the summed squared error (``loss="squared"``) and the course's
 ``disturb`` exploration, it is the course's ``deeptable`` practical on
-``DiscretePendulum``: :func:`deeptable_config` and :func:`deeptable` measure it
-(``reference/course.md`` §3.1). One difference: the course bootstraps even on the step
+``DiscretePendulum`` (500 episodes of at most 49 steps, γ 0.99): :func:`deeptable_config`
+and :func:`deeptable` run it. One difference: the course bootstraps even on the step
 that reaches the goal; here the target stops at termination, as everywhere in jaxrl.
-Over 100 seeds it matches a plain numpy port of the source (``benchmarks/dqn.py``:
-training success 0.28 both, greedy success from 54 % / 53 % of states); neither reaches
-course.md's re-simulated 0.84 / 99.5 % (the README says what was tried).
+``benchmarks/dqn.py`` measures it against a numpy port of the course's script.
 """
 
 from __future__ import annotations
@@ -34,26 +32,26 @@ import optax
 from flax import struct
 from gymnax.environments import spaces
 
-from jaxrl import train as driver
+from jaxrl import driver
 from jaxrl.checks import (
     POSITIVE,
     UNIT_INTERVAL,
     check_choices,
     check_counts,
+    check_gamma,
     check_numbers,
     check_space,
 )
 from jaxrl.deep import exploration
-from jaxrl.deep.dqn import td_target
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
-from jaxrl.envs.registry import make
 from jaxrl.envs.tabular import exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.tabular.planning import value_iteration
-from jaxrl.tabular.qlearning import QLearningConfig, evaluate_q
+from jaxrl.tabular.scoring import evaluate_q
+from jaxrl.targets import TD_LOSSES, q_learning_target, taken_action_value, td_loss
 
 EXPLORATIONS = ("epsilon_greedy", "disturb")
-LOSSES = ("squared", "l2", "huber")
+LOSSES = TD_LOSSES
 OPTIMIZERS = ("sgd", "adam")
 
 
@@ -71,7 +69,7 @@ class NNQConfig(struct.PyTreeNode):
       exploration_steps: environment steps over which ε goes from start to end.
       loss: ``"squared"`` ((y - q)², the course's), ``"l2"`` (half of it), ``"huber"``.
       optimizer: ``"sgd"`` (plain) or ``"adam"``.
-      eval_every, eval_episodes: greedy evaluations (:mod:`jaxrl.train`).
+      eval_every, eval_episodes: greedy evaluations (:mod:`jaxrl.driver`).
       learning_rate: step size (> 0).
       gamma: discount γ in [0, 1].
       epsilon_start, epsilon_end: the ε-greedy schedule's endpoints.
@@ -100,7 +98,8 @@ class NNQConfig(struct.PyTreeNode):
 
 
 def deeptable_config(**changes: Any) -> NNQConfig:
-    """The course's ``deeptable`` practical on ``DiscretePendulum`` (course.md §3.1)."""
+    """The course's ``deeptable`` practical on ``DiscretePendulum``: one-hot input, a
+    bias-free linear layer ``U(0, 0.01)``, SGD 0.1 on ``(y - q)²``, ``disturb``."""
     base = NNQConfig(
         env="DiscretePendulum", total_steps=500 * 49, num_envs=1, max_steps=49,
         hidden_sizes=(), use_bias=False, kernel="uniform001", exploration="disturb",
@@ -120,8 +119,36 @@ class NNQState(struct.PyTreeNode):
     key: jax.Array
 
 
-def check_config(config: NNQConfig, env: Any, env_params: Any) -> None:
+class NNQSetup(struct.PyTreeNode):
+    """What is fixed for a run, bound once by :func:`make`: the environment behind the
+    contract, the Q-network and the driver's schedule."""
+
+    env: AutoReset = struct.field(pytree_node=False)
+    network: QNetwork = struct.field(pytree_node=False)
+    schedule: driver.Schedule = struct.field(pytree_node=False)
+    env_params: Any = None
+
+
+def make(config: NNQConfig, env: Any = None, env_params: Any = None) -> NNQSetup:
+    """Check the config and bind its run: ``env``/``env_params`` default to
+    ``jaxrl.make(config.env)`` with the time limit ``max_steps`` if set."""
+    limit = {} if config.max_steps is None else {"max_steps_in_episode": config.max_steps}
+    env, env_params = driver.environment(config.env, env, env_params, **limit)
+    setup = NNQSetup(
+        env=env,
+        network=None,
+        schedule=driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs),
+        env_params=env_params,
+    )
+    check_config(setup, config)
+    return setup.replace(network=QNetwork(
+        num_actions=int(env.action_space(env_params).n), hidden_sizes=tuple(config.hidden_sizes),
+        activation=config.activation, use_bias=config.use_bias, kernel=config.kernel))
+
+
+def check_config(setup: NNQSetup, config: NNQConfig) -> None:
     """Raise ``ValueError`` (one clear line) for a config or environment NN-Q cannot run."""
+    env, env_params = setup.env, setup.env_params
     check_space("NN Q-learning", env, "action", env.action_space(env_params),
                 (spaces.Discrete,), "use DDPG (jaxrl.deep.ddpg) for continuous actions")
     check_counts(config, ("total_steps", "num_envs", "eval_every", "eval_episodes"))
@@ -131,17 +158,10 @@ def check_config(config: NNQConfig, env: Any, env_params: Any) -> None:
                    "activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {
         "learning_rate": POSITIVE,
-        "gamma": UNIT_INTERVAL,
         "epsilon_start": UNIT_INTERVAL,
         "epsilon_end": UNIT_INTERVAL,
-    }, labels={"gamma": "gamma (γ)"})
-
-
-def network(config: NNQConfig, env: Any, env_params: Any) -> QNetwork:
-    """The Q-network for the config and environment."""
-    return QNetwork(num_actions=int(env.action_space(env_params).n),
-                    hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                    use_bias=config.use_bias, kernel=config.kernel)
+    })
+    check_gamma(config.gamma)
 
 
 def optimizer(config: NNQConfig) -> optax.GradientTransformation:
@@ -151,25 +171,25 @@ def optimizer(config: NNQConfig) -> optax.GradientTransformation:
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), base)
 
 
-def q_values(config, params, obs, env, env_params) -> jax.Array:
+def q_values(setup: NNQSetup, params, obs) -> jax.Array:
     """``Q(obs, ·; θ)`` for a batch of raw observations."""
-    x = preprocess(obs, env.observation_space(env_params))
-    return network(config, env, env_params).apply(params, x)
+    return setup.network.apply(params, preprocess(obs, setup.env.observation_space(
+        setup.env_params)))
 
 
-def init(config: NNQConfig, key: jax.Array, env: AutoReset, env_params: Any) -> NNQState:
+def init(setup: NNQSetup, config: NNQConfig, key: jax.Array) -> NNQState:
     """θ at random and ``num_envs`` reset environments."""
     key_net, key_env, key = jax.random.split(key, 3)
-    size = input_size(env.observation_space(env_params))
-    params = network(config, env, env_params).init(key_net, jnp.zeros((1, size)))
-    _, env_state = env.batch_reset(key_env, env_params, config.num_envs)
+    size = input_size(setup.env.observation_space(setup.env_params))
+    params = setup.network.init(key_net, jnp.zeros((1, size)))
+    _, env_state = setup.env.batch_reset(key_env, setup.env_params, config.num_envs)
     return NNQState(params=params, opt_state=optimizer(config).init(params),
                     env_state=env_state, step=jnp.zeros((), jnp.int32), key=key)
 
 
-def select_action(config, state: NNQState, key, env, env_params) -> jax.Array:
+def select_action(setup: NNQSetup, config: NNQConfig, state: NNQState, key) -> jax.Array:
     """ε-greedy on ``Q(S_t, ·; θ)``, or the course's ``disturb`` of ``argmax``."""
-    q = q_values(config, state.params, state.env_state.obs, env, env_params)
+    q = q_values(setup, state.params, state.env_state.obs)
     if config.exploration == "disturb":
         episode = state.env_state.stats.episodes
         return exploration.disturb(key, jnp.argmax(q, axis=-1), episode, q.shape[-1])
@@ -178,67 +198,46 @@ def select_action(config, state: NNQState, key, env, env_params) -> jax.Array:
     return exploration.epsilon_greedy(key, q, epsilon)
 
 
-def loss_fn(config, params, batch: Transition, env, env_params) -> jax.Array:
-    """The TD loss on the current transitions, the target from the same θ (no gradient)."""
-    q = q_values(config, params, batch.obs, env, env_params)
-    q_taken = jnp.take_along_axis(q, batch.action[:, None], axis=-1)[:, 0]
-    q_next = q_values(config, params, batch.next_obs, env, env_params)
+def loss_fn(setup: NNQSetup, config: NNQConfig, params, batch: Transition) -> jax.Array:
+    """The TD loss on the current transitions, the target from the same θ (no gradient):
+    ``ℓ(Q(S_t, A_t; θ) - r - γ max_a Q(S_{t+1}, a; θ))`` (:mod:`jaxrl.targets`)."""
+    q_taken = taken_action_value(q_values(setup, params, batch.obs), batch.action)
+    q_next = q_values(setup, params, batch.next_obs)
     target = jax.lax.stop_gradient(
-        td_target(_NoDouble(config.gamma), batch.reward, batch.terminated, q_next))
-    if config.loss == "huber":
-        return jnp.mean(optax.huber_loss(q_taken, target, delta=1.0))
-    half = jnp.mean(optax.l2_loss(q_taken, target))
-    return 2.0 * half if config.loss == "squared" else half
+        q_learning_target(batch.reward, batch.terminated, q_next, config.gamma))
+    return td_loss(q_taken, target, config.loss)
 
 
-class _NoDouble(struct.PyTreeNode):
-    """The fields :func:`jaxrl.deep.dqn.td_target` reads: plain max, this γ."""
-
-    gamma: Any
-    double: bool = struct.field(pytree_node=False, default=False)
-
-
-def update_q(config, state: NNQState, batch: Transition, env, env_params):
+def update_q(setup: NNQSetup, config: NNQConfig, state: NNQState, batch: Transition):
     """One gradient step on the current transitions: ``(params, opt_state, loss)``."""
-    loss, grads = jax.value_and_grad(loss_fn, argnums=1)(config, state.params, batch, env,
-                                                         env_params)
+    loss, grads = jax.value_and_grad(loss_fn, argnums=2)(setup, config, state.params, batch)
     updates, opt_state = optimizer(config).update(grads, state.opt_state, state.params)
     return optax.apply_updates(state.params, updates), opt_state, loss
 
 
-def train_step(config: NNQConfig, state: NNQState, env: AutoReset, env_params: Any):
+def train_step(setup: NNQSetup, config: NNQConfig, state: NNQState):
     """Act in the ``num_envs`` environments, then one gradient step on those transitions."""
     key, key_act, key_env = jax.random.split(state.key, 3)
-    actions = select_action(config, state, key_act, env, env_params)
-    env_state, transitions = env.batch_step(key_env, state.env_state, actions, env_params)
-    params, opt_state, loss = update_q(config, state, transitions, env, env_params)
-    stats = env_state.stats
+    actions = select_action(setup, config, state, key_act)
+    env_state, transitions = setup.env.batch_step(key_env, state.env_state, actions,
+                                                  setup.env_params)
+    params, opt_state, loss = update_q(setup, config, state, transitions)
     metrics = {
         "loss": loss,
-        "episodes": jnp.sum(stats.finished.astype(jnp.int32)),
-        "return_sum": jnp.sum(jnp.where(stats.finished, stats.last_return, 0.0)),
+        **env_state.stats.step_totals(),
         "terminated": jnp.sum(transitions.terminated.astype(jnp.int32)),
     }
     return NNQState(params=params, opt_state=opt_state, env_state=env_state,
                     step=state.step + config.num_envs, key=key), metrics
 
 
-def greedy_action(config, state: NNQState, obs, env, env_params) -> jax.Array:
+def greedy_action(setup: NNQSetup, config: NNQConfig, state: NNQState, obs) -> jax.Array:
     """``argmax_a Q(obs, a; θ)`` for a batch of observations."""
-    return jnp.argmax(q_values(config, state.params, obs, env, env_params), axis=-1).astype(
-        jnp.int32)
+    return jnp.argmax(q_values(setup, state.params, obs), axis=-1).astype(jnp.int32)
 
 
-def make_env(config: NNQConfig) -> tuple[AutoReset, Any]:
-    """The configured environment behind the contract (time limit ``max_steps`` if set)."""
-    env, env_params = make(config.env)
-    if config.max_steps is not None:
-        env_params = env_params.replace(max_steps_in_episode=config.max_steps)
-    return AutoReset(env), env_params
-
-
-ALGORITHM = driver.Algorithm(name="nnq", make_env=make_env, check=check_config, init=init,
-                             train_step=train_step, greedy_action=greedy_action)
+ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+                             greedy_action=greedy_action)
 
 
 def train(config: NNQConfig, key: jax.Array, env: Any = None, env_params: Any = None):
@@ -247,7 +246,7 @@ def train(config: NNQConfig, key: jax.Array, env: Any = None, env_params: Any = 
 
 
 def run(config: NNQConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
-    """Train many seeds in compiled chunks (:func:`jaxrl.train.run`)."""
+    """Train many seeds in compiled chunks (:func:`jaxrl.driver.run`)."""
     return driver.run(ALGORITHM, config, keys, **kwargs)
 
 
@@ -261,17 +260,17 @@ def deeptable(key: jax.Array, episodes: int = 500, config: NNQConfig | None = No
     ``greedy_horizon`` steps. ``jax.vmap`` over keys for several seeds.
     """
     config = deeptable_config() if config is None else config
-    env, env_params = make_env(config)
-    check_config(config, env, env_params)
-    model = exact_model(env, env_params)
+    setup = make(config)
+    model = exact_model(setup.env, setup.env_params)
     if model is None:
-        raise ValueError(f"deeptable needs an environment with an exact model, not {env.name}")
-    return _deeptable(config, key, env_params, model, env, episodes, greedy_horizon)
+        raise ValueError(f"deeptable needs an environment with an exact model, not "
+                         f"{setup.env.name}")
+    return _deeptable(setup, config, key, model, episodes, greedy_horizon)
 
 
-@partial(jax.jit, static_argnames=("env", "episodes", "greedy_horizon"))
-def _deeptable(config, key, env_params, model, env, episodes, greedy_horizon):
-    state = init(config, key, env, env_params)
+@partial(jax.jit, static_argnames=("episodes", "greedy_horizon"))
+def _deeptable(setup, config, key, model, episodes, greedy_horizon):
+    state = init(setup, config, key)
 
     def cond(carry):
         state, _ = carry
@@ -279,13 +278,12 @@ def _deeptable(config, key, env_params, model, env, episodes, greedy_horizon):
 
     def body(carry):
         state, successes = carry
-        state, metrics = train_step(config, state, env, env_params)
+        state, metrics = train_step(setup, config, state)
         return state, successes + metrics["terminated"]
 
     state, successes = jax.lax.while_loop(cond, body, (state, jnp.zeros((), jnp.int32)))
     states = jnp.arange(model.mdp.num_states)
-    q = q_values(config, state.params, states, env, env_params)
+    q = q_values(setup, state.params, states)
     optimum = value_iteration(model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
-    scoring = QLearningConfig(gamma=config.gamma, greedy_horizon=greedy_horizon)
-    _, _, greedy_success = evaluate_q(scoring, q, model, optimum)
+    greedy_success = evaluate_q(q, model, optimum, config.gamma, greedy_horizon)["greedy_success"]
     return successes / episodes, greedy_success

@@ -3,9 +3,8 @@
 Hand-written rather than flashbax or rejax's buffer: it is a few lines, it lives inside
 the jitted, vmapped training state with no extra dependency (flashbax pulls in
 tensorstore), and sampling is ``randint(0, size)``, O(batch) work. rejax's
-``random.choice(..., p=mask)`` over the whole capacity is O(capacity) per sample and
-measured ~60x slower on CPU (``reference/peers.md`` §0.4). Sampling is uniform *with*
-replacement, as in Mnih et al.'s implementation.
+``random.choice(..., p=mask)`` over the whole capacity is O(capacity) per sample.
+Sampling is uniform *with* replacement, as in Mnih et al.'s implementation.
 
 ::
 

@@ -33,10 +33,9 @@ mode the start state drawn by :meth:`AutoReset.reset` is kept in the wrapper sta
 every later episode of that environment restarts from it (Brax's auto-reset). This
 **changes the start-state distribution**: each environment replays one start state,
 so the starts vary across parallel environments but not across episodes of one
-environment. It pays where ``reset_env`` costs something next to ``step_env``
-(``benchmarks/envs.py``, 2-core CPU, random policy): 1.3-1.7x more steps per second
-for the pendulums (ours and gymnax's ``Pendulum-v1``) and about 2x for ``CartPole-v1``
-at 64 and 4096 parallel environments; nothing for the maze, whose reset is a constant.
+environment. It pays where ``reset_env`` costs something next to ``step_env`` (the
+pendulums, CartPole), and not for the maze, whose reset is a constant
+(``benchmarks/envs.py`` measures it; the README quotes the figures).
 """
 
 from __future__ import annotations
@@ -117,6 +116,13 @@ class EpisodeStats(struct.PyTreeNode):
             finished=jnp.asarray(done, bool),
             episodes=self.episodes + jnp.asarray(done, jnp.int32),
         )
+
+    def step_totals(self) -> dict[str, jax.Array]:
+        """This step's finished episodes over all (batched) environments:
+        ``{"episodes": how many, "return_sum": their returns added}``, the learners'
+        training metrics that the driver sums over a chunk."""
+        return {"episodes": jnp.sum(self.finished.astype(jnp.int32)),
+                "return_sum": jnp.sum(jnp.where(self.finished, self.last_return, 0.0))}
 
 
 class WrapperState(struct.PyTreeNode):

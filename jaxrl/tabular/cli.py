@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from jaxrl.argtypes import positive_int
+from jaxrl.argtypes import positive_int, write_summary
 from jaxrl.tabular.qlearning import (
     EXPLORATIONS,
     QLearningConfig,
-    check_config,
-    make_env,
-    train_in_chunks,
+    make,
+    metrics,
+)
+from jaxrl.tabular.qlearning import (
+    run as run_seeds,
 )
 
 #: Episodes whose training return makes up ``final_return_per_seed``.
@@ -24,7 +25,7 @@ LAST_EPISODES = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``jaxrl train qlearning`` (defaults: the practical, course.md §2)."""
+    """The options of ``jaxrl train qlearning`` (defaults: the course's practical)."""
     defaults = QLearningConfig()
     parser.add_argument("--env", default=defaults.env,
                         help="environment with Discrete observations (default: %(default)s)")
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     config = config_from(args)
-    check_config(config, *make_env(config))  # one clear line before anything starts
+    make(config)  # one clear line before anything starts
     keys = jax.random.split(jax.random.key(args.seed), args.seeds)
     print(f"Q-learning on {config.env}: {args.seeds} seed(s) x {config.episodes} episodes "
           f"x {config.num_envs} env(s), α={config.learning_rate}, γ={config.gamma}, "
@@ -94,12 +95,11 @@ def run(args: argparse.Namespace) -> int:
                   TextColumn("{task.completed}/{task.total} episodes"),
                   TimeElapsedColumn()) as progress:
         task = progress.add_task("training (compiling first)", total=config.episodes)
-        _, metrics = train_in_chunks(
-            config, keys,
-            on_chunk=lambda done: progress.update(task, completed=done, description="training"),
-        )
+        result = run_seeds(config, keys, hook=lambda p: progress.update(
+            task, completed=p.env_steps, description="training"))
+    metrics_ = metrics(config, result.curve)
     wall_s = time.perf_counter() - start
-    summary = summarise(config, metrics, args.seeds, wall_s)
+    summary = summarise(config, metrics_, args.seeds, wall_s)
     final = summary["final_return_per_seed"]
     print(f"mean return of the last {LAST_EPISODES} episodes, per seed: "
           + " ".join(f"{r:.3g}" for r in final))
@@ -111,8 +111,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"max |Q - Q*| {np.mean(summary['q_error_per_seed']):.3g}, "
               f"mean V* - V^greedy {np.mean(summary['value_gap_per_seed']):.3g}")
     print(f"wall time {wall_s:.1f} s")
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"wrote {args.out / 'summary.json'}")
+    write_summary(args.out, summary)
     return 0

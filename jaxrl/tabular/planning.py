@@ -23,145 +23,32 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
-from flax import struct
 
+from jaxrl.checks import check_gamma
 from jaxrl.mdp import TabularMDP
+from jaxrl.tabular.bellman import (
+    PlanningResult,
+    backup_rows,
+    bellman_backup,
+    best,
+    check_stopping,
+    floor,
+    greedy,
+    q_values,
+    stack,
+    successor_major,
+)
 
-# Successor-major layout: the sweep reads the model as S-long rows, one per (a, k), and
-# unrolls the small A x K loop, so that XLA emits one vectorised pass over the states.
-# Reducing over a short trailing axis of [S, A, K] instead is 2-5x slower on CPU.
-_UNROLL_LIMIT = 64
+__all__ = [
+    "DEFAULT_MAX_IMPROVEMENTS", "EXACT_SOLVE_MAX_STATES", "PlanningResult", "bellman_backup",
+    "check_gamma", "policy_evaluation", "policy_iteration", "q_values", "value_iteration",
+]
 
 #: Largest S for which ``policy_evaluation(method="auto")`` solves the linear system.
 EXACT_SOLVE_MAX_STATES = 2048
 
 #: ``policy_iteration``'s default limit on improvements (it ends long before for γ < 1).
 DEFAULT_MAX_IMPROVEMENTS = 1000
-
-
-class PlanningResult(struct.PyTreeNode):
-    """What a planner returns.
-
-    Attributes:
-      values: ``V[S]``, the last value function.
-      policy: ``π[S]`` (int32), greedy with respect to ``values``.
-      q_values: ``Q[S, A] = r(s, a) + γ Σ P(s'|s, a) V(s')`` from ``values``.
-      iterations: sweeps done (value iteration) or policy improvements made (policy
-        iteration).
-      delta: the last sweep's sup-norm change ``max_s |V_{n+1}(s) - V_n(s)|``.
-      converged: whether ``delta`` fell under the tolerance, or reached the dtype's
-        floor (``at_floor``), or the policy is stable.
-      at_floor: value iteration stopped because ``delta`` reached what the dtype can
-        resolve around ``V`` (``8 eps max|V|``) while still at or above ``tol``: the
-        tolerance actually reached is then ``delta``, not ``tol`` (float32 with
-        ``tol=1e-10`` stops where ``tol=1e-7`` does). Always ``False`` for policy
-        iteration.
-      history: ``[n + 1, S]``, ``V_0 … V_n``, when asked for, else ``None``.
-    """
-
-    values: jax.Array
-    policy: jax.Array
-    q_values: jax.Array
-    iterations: jax.Array
-    delta: jax.Array
-    converged: jax.Array
-    at_floor: jax.Array
-    history: jax.Array | None = None
-
-
-def _successor_major(mdp: TabularMDP) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """The model as ``[A, K, S]`` successors and probabilities and ``[A, S]`` rewards."""
-    return (
-        jnp.moveaxis(mdp.next_states, 0, -1),
-        jnp.moveaxis(mdp.probs, 0, -1),
-        mdp.rewards.T,
-    )
-
-
-def _backup_rows(model, values: jax.Array, gamma) -> list[jax.Array] | jax.Array:
-    """``r(s, a) + γ Σ_k p_k V(s'_k)`` for every action: a list of ``[S]`` rows, or ``[A, S]``."""
-    next_states, probs, rewards = model
-    num_actions, num_successors, _ = next_states.shape
-    if num_actions * num_successors > _UNROLL_LIMIT:
-        return rewards + gamma * jnp.sum(probs * values[next_states], axis=1)
-    rows = []
-    for a in range(num_actions):
-        expected = probs[a, 0] * values[next_states[a, 0]]
-        for k in range(1, num_successors):
-            expected = expected + probs[a, k] * values[next_states[a, k]]
-        rows.append(rewards[a] + gamma * expected)
-    return rows
-
-
-def _best(rows, minimize: bool) -> jax.Array:
-    """``max_a`` (or ``min_a``) of the backed-up rows."""
-    if not isinstance(rows, list):
-        return rows.min(0) if minimize else rows.max(0)
-    pick = jnp.minimum if minimize else jnp.maximum
-    best = rows[0]
-    for row in rows[1:]:
-        best = pick(best, row)
-    return best
-
-
-def _stack(rows) -> jax.Array:
-    """The backed-up rows as ``Q[S, A]``."""
-    return (jnp.stack(rows) if isinstance(rows, list) else rows).T
-
-
-def _greedy(q_values: jax.Array, minimize: bool) -> jax.Array:
-    """The greedy policy ``argmax_a Q`` (``argmin`` for costs); ties go to the first action."""
-    best = jnp.argmin(q_values, -1) if minimize else jnp.argmax(q_values, -1)
-    return best.astype(jnp.int32)
-
-
-def _floor(values: jax.Array) -> jax.Array:
-    """The smallest sup-norm change the dtype can resolve around ``values``."""
-    return 8 * jnp.finfo(values.dtype).eps * jnp.max(jnp.abs(values))
-
-
-def q_values(mdp: TabularMDP, values: jax.Array, gamma) -> jax.Array:
-    """``Q(s, a) = r(s, a) + γ Σ_{s'} P(s'|s, a) V(s')``, the lecture's ``C_t + γ V(S_{t+1})``."""
-    return _stack(_backup_rows(_successor_major(mdp), values, gamma))
-
-
-def bellman_backup(mdp: TabularMDP, values: jax.Array, gamma, *, minimize: bool = False):
-    """One sweep of value iteration: ``V_{n+1}(s) = max_a [r(s, a) + γ E V_n(s')]``.
-
-    With ``minimize=True``: ``V_{n+1}(S_t) = min_{A_t} (C_t(S_t, A_t) + γ V_n(S_{t+1}))``.
-    """
-    return _best(_backup_rows(_successor_major(mdp), values, gamma), minimize)
-
-
-def check_gamma(gamma) -> None:
-    """Raise ``ValueError`` unless the discount is a number in [0, 1] (skipped when traced)."""
-    if isinstance(gamma, jax.core.Tracer):
-        return
-    try:
-        value = float(gamma)
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma must be a scalar in [0, 1], got {gamma!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"gamma must be in [0, 1], got {value}")
-
-
-def _check_stopping(gamma, tol, max_sweeps, what: str) -> None:
-    if tol is None and max_sweeps is None:
-        raise ValueError(f"{what}: give a tolerance `tol`, a sweep limit `max_sweeps`, or both")
-    if tol is not None and tol <= 0:
-        raise ValueError(f"{what}: tol must be positive, got {tol}")
-    if max_sweeps is not None and max_sweeps < 0:
-        raise ValueError(f"{what}: max_sweeps must be >= 0, got {max_sweeps}")
-    if (
-        tol is not None
-        and max_sweeps is None
-        and not isinstance(gamma, jax.core.Tracer)
-        and float(gamma) == 1.0
-    ):
-        raise ValueError(
-            f"{what}: with gamma = 1 value iteration need not converge; "
-            "give max_sweeps as well as tol"
-        )
 
 
 def value_iteration(
@@ -199,7 +86,7 @@ def value_iteration(
       A :class:`PlanningResult`: ``V``, the greedy policy, ``Q``, sweeps done, last change.
     """
     check_gamma(gamma)
-    _check_stopping(gamma, tol, max_sweeps, "value_iteration")
+    check_stopping(gamma, tol, max_sweeps, "value_iteration")
     if history and (tol is not None or max_sweeps is None):
         raise ValueError("value_iteration(history=True) needs tol=None and max_sweeps")
     if v0 is None:
@@ -215,12 +102,12 @@ def value_iteration(
 
 @partial(jax.jit, static_argnames=("tol", "max_sweeps", "minimize", "history"))
 def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> PlanningResult:
-    model = _successor_major(mdp)
+    model = successor_major(mdp)
     gamma = jnp.asarray(gamma, mdp.rewards.dtype)
     values = jnp.asarray(v0, mdp.rewards.dtype)
 
     def sweep(values):
-        new = _best(_backup_rows(model, values, gamma), minimize)
+        new = best(backup_rows(model, values, gamma), minimize)
         return new, jnp.max(jnp.abs(new - values))
 
     trace = None
@@ -250,7 +137,7 @@ def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> Plan
 
         def cond(carry):
             values, delta, n = carry
-            return (delta >= tol) & (delta > _floor(values)) & (n < limit)
+            return (delta >= tol) & (delta > floor(values)) & (n < limit)
 
         def body(carry):
             values, _, n = carry
@@ -261,12 +148,12 @@ def _value_iteration(mdp, gamma, v0, tol, max_sweeps, minimize, history) -> Plan
         values, delta, sweeps = jax.lax.while_loop(
             cond, body, (values, inf, jnp.zeros((), jnp.int32))
         )
-        at_floor = (delta >= tol) & (delta <= _floor(values))
+        at_floor = (delta >= tol) & (delta <= floor(values))
         converged = (delta < tol) | at_floor
-    q = _stack(_backup_rows(model, values, gamma))
+    q = stack(backup_rows(model, values, gamma))
     return PlanningResult(
         values=values,
-        policy=_greedy(q, minimize),
+        policy=greedy(q, minimize),
         q_values=q,
         iterations=sweeps,
         delta=delta,
@@ -297,7 +184,7 @@ def policy_evaluation(
     check_gamma(gamma)
     method = _pick_method(method, mdp.num_states)
     if method == "iterative":
-        _check_stopping(gamma, tol, max_sweeps, "policy_evaluation")
+        check_stopping(gamma, tol, max_sweeps, "policy_evaluation")
     if v0 is None:
         v0 = jnp.zeros(mdp.num_states, mdp.rewards.dtype)
     return _policy_evaluation(mdp, policy, gamma, v0, method, tol, max_sweeps)
@@ -343,7 +230,7 @@ def _policy_evaluation(mdp, policy, gamma, v0, method, tol, max_sweeps) -> jax.A
 
     def cond(carry):
         values, delta, n = carry
-        return (delta >= tol) & (delta > _floor(values)) & (n < limit)
+        return (delta >= tol) & (delta > floor(values)) & (n < limit)
 
     def body(carry):
         values, _, n = carry
@@ -391,7 +278,7 @@ def policy_iteration(
     check_gamma(gamma)
     method = _pick_method(method, mdp.num_states)
     if method == "iterative":
-        _check_stopping(gamma, tol, max_sweeps, "policy_iteration")
+        check_stopping(gamma, tol, max_sweeps, "policy_iteration")
     if max_improvements is not None and max_improvements < 0:
         raise ValueError(f"max_improvements must be >= 0, got {max_improvements}")
     if policy0 is None:
@@ -409,7 +296,7 @@ def policy_iteration(
 def _policy_iteration(
     mdp, gamma, policy0, method, tol, max_sweeps, max_improvements, minimize
 ) -> PlanningResult:
-    model = _successor_major(mdp)
+    model = successor_major(mdp)
     gamma = jnp.asarray(gamma, mdp.rewards.dtype)
     states = jnp.arange(mdp.num_states)
     limit = jnp.iinfo(jnp.int32).max if max_improvements is None else max_improvements
@@ -418,12 +305,12 @@ def _policy_iteration(
         return _policy_evaluation(mdp, policy, gamma, values, method, tol, max_sweeps)
 
     def improve(policy, values):
-        q = _stack(_backup_rows(model, values, gamma))
-        candidate = _greedy(q, minimize)
+        q = stack(backup_rows(model, values, gamma))
+        candidate = greedy(q, minimize)
         gain = q[states, candidate] - q[states, policy]
         if minimize:
             gain = -gain
-        margin = _floor(q) + (0.0 if tol is None or method == "exact" else tol)
+        margin = floor(q) + (0.0 if tol is None or method == "exact" else tol)
         return jnp.where(gain > margin, candidate, policy)
 
     def total(values):
@@ -438,7 +325,7 @@ def _policy_iteration(
     def slack(values):
         if tol is None or method == "exact":
             return jnp.zeros((), values.dtype)
-        return mdp.num_states * (tol + _floor(values))
+        return mdp.num_states * (tol + floor(values))
 
     def cond(carry):
         _, _, stable, n = carry
@@ -458,7 +345,7 @@ def _policy_iteration(
     policy, values, stable, improvements = jax.lax.while_loop(
         cond, body, (policy0, values0, jnp.asarray(False), jnp.zeros((), jnp.int32))
     )
-    q = _stack(_backup_rows(model, values, gamma))
+    q = stack(backup_rows(model, values, gamma))
     return PlanningResult(
         values=values,
         policy=policy,

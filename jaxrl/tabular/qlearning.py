@@ -20,19 +20,14 @@ Exploration: ``"epsilon_greedy"`` (ε constant, or linear from ``epsilon`` to
 ``epsilon_end`` over training) or the course practical's ``"noisy_argmax"``,
 ``argmax_a (Q(s, a) + randn / episode)``.
 
-The whole of training is one compiled ``lax.scan`` (episodes) of ``lax.scan`` (steps);
-``jax.vmap`` over keys trains independent seeds, and over a stacked config sweeps
-``learning_rate``, ``gamma``, ``epsilon``… in one call.
-
-Where the environment has an exact model (:func:`jaxrl.envs.tabular.exact_model`),
-training also reports its distance to the optimum, from planning: ``max |Q - Q*|``,
-the value lost by the greedy policy against ``V*``, and the share of start states
-from which the greedy policy reaches the goal.
+It runs on the shared driver (:mod:`jaxrl.driver`), an episode per ``train_step``, and
+vmaps over keys (seeds) and stacked configs (sweeps of α, γ, ε…). Where the environment
+has an exact model, the driver's evaluation scores the table against planning's optimum
+(:mod:`jaxrl.tabular.scoring`).
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import jax
@@ -40,18 +35,22 @@ import jax.numpy as jnp
 from flax import struct
 from gymnax.environments import spaces
 
+from jaxrl import driver
 from jaxrl.checks import (
     NON_NEGATIVE,
     RATE,
     UNIT_INTERVAL,
     check_choices,
+    check_gamma,
     check_numbers,
     check_space,
 )
-from jaxrl.envs.registry import make
 from jaxrl.envs.tabular import ExactModel, exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
-from jaxrl.tabular.planning import check_gamma, policy_evaluation, value_iteration
+from jaxrl.tabular.bellman import PlanningResult
+from jaxrl.tabular.planning import value_iteration
+from jaxrl.tabular.scoring import evaluate_q
+from jaxrl.targets import q_learning_target, q_learning_update
 
 EXPLORATIONS = ("noisy_argmax", "epsilon_greedy")
 
@@ -98,20 +97,37 @@ class QLearningConfig(struct.PyTreeNode):
 
 
 class QLearningState(struct.PyTreeNode):
-    """The agent: its Q-table, the number of episodes done, and its key."""
+    """The agent: its Q-table, the number of episodes done, its key and, where the
+    environment's exact model is scored against, planning's optimum (``Q*``, ``V*`` for
+    the config's γ; else ``None``)."""
 
     q: jax.Array
     episode: jax.Array
     key: jax.Array
+    optimum: PlanningResult | None = None
+
+
+class QLearningSetup(struct.PyTreeNode):
+    """What is fixed for a run, bound once by :func:`make`: the environment behind the
+    contract (cached reset: every episode starts from a fresh ``reset``), the driver's
+    schedule (one ``train_step`` is an episode) and the exact model, where the
+    environment has one, to score against (``score``)."""
+
+    env: AutoReset = struct.field(pytree_node=False)
+    schedule: driver.Schedule = struct.field(pytree_node=False)
+    score: bool = struct.field(pytree_node=False)
+    env_params: Any = None
+    model: ExactModel | None = None
 
 
 class QLearningMetrics(struct.PyTreeNode):
     """What training returns, as arrays.
 
     Per episode (``[episodes, num_envs]``): ``episode_return``, ``episode_length``,
-    ``success`` (the episode reached the goal). Per evaluation (``[evaluations]``, where
-    the environment has an exact model, else ``None``): ``eval_episode`` (episodes done
-    per environment), ``q_error`` (``max |Q - Q*|`` over non-terminal states),
+    ``success`` (the episode reached the goal). Per evaluation (``[evaluations]``, the
+    first before training, then one every ``eval_every`` episodes, where the
+    environment has an exact model, else ``None``): ``eval_episode`` (episodes done per
+    environment), ``q_error`` (``max |Q - Q*|`` over non-terminal states),
     ``value_gap`` (mean of ``V* - V^π`` of the greedy policy π over non-terminal
     states), ``greedy_success`` (share of states from which π reaches the goal within
     ``greedy_horizon`` steps; a probability for stochastic models).
@@ -126,8 +142,27 @@ class QLearningMetrics(struct.PyTreeNode):
     greedy_success: jax.Array | None = None
 
 
-def check_config(config: QLearningConfig, env: Any, env_params: Any) -> None:
+def make(config: QLearningConfig, env: Any = None, env_params: Any = None) -> QLearningSetup:
+    """Check the config and bind its run: ``env``/``env_params`` default to
+    ``jaxrl.make(config.env)`` with the time limit set to ``max_steps``."""
+    given = env is not None
+    env, env_params = driver.environment(config.env, env, env_params, cached_reset=True)
+    if not given and hasattr(env_params, "max_steps_in_episode"):
+        env_params = env_params.replace(max_steps_in_episode=config.max_steps)
+    setup = QLearningSetup(
+        env=env,
+        schedule=driver.Schedule.of(config.episodes, config.eval_every or config.episodes, 1),
+        score=False,
+        env_params=env_params,
+    )
+    check_config(setup, config)
+    model = exact_model(env, env_params)
+    return setup.replace(model=model, score=model is not None and config.track_optimum)
+
+
+def check_config(setup: QLearningSetup, config: QLearningConfig) -> None:
     """Raise ``ValueError`` with one clear line for a bad config or environment."""
+    env, env_params = setup.env, setup.env_params
     check_space("tabular Q-learning", env, "observation", env.observation_space(env_params),
                 (spaces.Discrete,), "use DQN for continuous observations")
     check_space("tabular Q-learning", env, "action", env.action_space(env_params),
@@ -203,13 +238,14 @@ def select_action(
 
 
 def td_target(q: jax.Array, transition: Transition, gamma) -> jax.Array:
-    """``r + γ max_a Q(S_{t+1}, a)``, with no bootstrap past a terminal state.
+    """``r + γ max_a Q(S_{t+1}, a)``, with no bootstrap past a terminal state
+    (:func:`jaxrl.targets.q_learning_target` on the table's rows).
 
     The lecture's ``C_t + γ min_A Q(S_{t+1}, A)`` in reward form. On truncation the
     bootstrap uses the true final observation (``transition.next_obs``).
     """
-    bootstrap = jnp.max(q[transition.next_obs], axis=-1)
-    return transition.reward + gamma * jnp.where(transition.terminated, 0.0, bootstrap)
+    return q_learning_target(transition.reward, transition.terminated, q[transition.next_obs],
+                             gamma)
 
 
 def update_q(
@@ -234,64 +270,39 @@ def update_q(
         visits = same.astype(q.dtype) @ weight
     else:
         visits = jnp.zeros_like(q).at[s, a].add(weight)[s, a]
-    step = learning_rate * weight * (target - q[s, a]) / jnp.maximum(visits, 1.0)
-    return q.at[s, a].add(step)
+    step = q_learning_update(q[s, a], target, learning_rate * weight)
+    return q.at[s, a].add(step / jnp.maximum(visits, 1.0))
 
 
-def _greedy_success(model: ExactModel, policy: jax.Array, horizon: int) -> jax.Array:
-    """Probability of reaching a goal within ``horizon`` steps from each state, under π."""
-    mdp = model.mdp
-    states = jnp.arange(mdp.num_states)
-    next_states = mdp.next_states[states, policy]
-    probs = mdp.probs[states, policy]
-    goal = model.goal.astype(probs.dtype)
-    live = (~mdp.terminal).astype(probs.dtype)
-
-    def sweep(reach, _):
-        return goal + live * jnp.sum(probs * reach[next_states], -1), None
-
-    reach, _ = jax.lax.scan(sweep, goal, length=horizon)
-    return reach
-
-
-def evaluate_q(config: QLearningConfig, q: jax.Array, model: ExactModel, optimum):
-    """Distance of a Q-table to the optimum of the exact model.
-
-    Returns ``(max |Q - Q*|, mean (V* - V^π), greedy success share)`` over
-    non-terminal states (success: over all states, terminal goals counting as reached).
-    """
-    live = ~model.mdp.terminal
-    q_error = jnp.max(jnp.where(live[:, None], jnp.abs(q - optimum.q_values), 0.0))
-    policy = jnp.argmax(q, axis=-1).astype(jnp.int32)
-    v_policy = policy_evaluation(model.mdp, policy, config.gamma)
-    gap = jnp.sum(jnp.where(live, optimum.values - v_policy, 0.0)) / jnp.maximum(live.sum(), 1)
-    success = jnp.mean(_greedy_success(model, policy, config.greedy_horizon))
-    return q_error, gap, success
-
-
-def init(config: QLearningConfig, key: jax.Array, env: Any, env_params: Any) -> QLearningState:
-    """Initialise Q(S, A) to zeros (the practical's choice)."""
-    num_states = env.observation_space(env_params).n
-    num_actions = env.action_space(env_params).n
+def init(setup: QLearningSetup, config: QLearningConfig, key: jax.Array) -> QLearningState:
+    """Initialise Q(S, A) to zeros (the practical's choice); plan the optimum to score
+    against where the exact model is known."""
+    optimum = None
+    if setup.score:
+        optimum = value_iteration(setup.model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
     return QLearningState(
-        q=jnp.zeros((num_states, num_actions), jnp.float32),
+        q=jnp.zeros((setup.env.observation_space(setup.env_params).n,
+                     setup.env.action_space(setup.env_params).n), jnp.float32),
         episode=jnp.zeros((), jnp.int32),
         key=key,
+        optimum=optimum,
     )
 
 
 def run_episode(
-    config: QLearningConfig, state: QLearningState, env: AutoReset, env_params: Any,
-    goal: jax.Array | None,
-) -> tuple[QLearningState, tuple[jax.Array, jax.Array, jax.Array]]:
+    setup: QLearningSetup, config: QLearningConfig, state: QLearningState
+) -> tuple[QLearningState, dict[str, jax.Array]]:
     """One episode in each environment: reset, then up to ``max_steps`` steps.
 
     Once an environment's episode ends (the goal, or the time limit) its remaining steps
     are masked out: no update, no reward (the practical's ``break``). Every episode
     starts from a fresh ``reset``, so the contract's automatic reset is never needed
-    inside an episode: :func:`make_env` wraps with ``cached_reset=True``, which saves
-    drawing a reset on every step.
+    inside an episode (the setup's environment uses the cached reset, which saves
+    drawing a reset on every step). Returns the episode's ``episode_return``,
+    ``episode_length`` and ``success`` per environment.
     """
+    env, env_params = setup.env, setup.env_params
+    goal = None if setup.model is None else setup.model.goal
     key, key_reset, key_noise, key_steps = jax.random.split(state.key, 4)
     episode = state.episode + 1
     progress = state.episode / max(config.episodes - 1, 1)
@@ -333,27 +344,37 @@ def run_episode(
         step, (state.q, env_state, active, totals),
         (jax.random.split(key_steps, config.max_steps), noise),
     )
-    return QLearningState(q=q, episode=episode, key=key), totals
+    returns, lengths, success = totals
+    return (state.replace(q=q, episode=episode, key=key),
+            {"episode_return": returns, "episode_length": lengths, "success": success})
 
 
-def make_env(config: QLearningConfig) -> tuple[AutoReset, Any]:
-    """The configured environment behind the contract, its time limit set to ``max_steps``."""
-    env, env_params = make(config.env)
-    if hasattr(env_params, "max_steps_in_episode"):
-        env_params = env_params.replace(max_steps_in_episode=config.max_steps)
-    return AutoReset(env, cached_reset=True), env_params
+def evaluate(setup: QLearningSetup, config: QLearningConfig, state: QLearningState,
+             key: jax.Array) -> dict[str, jax.Array]:
+    """Score the Q-table against the optimum (:func:`evaluate_q`): the driver's
+    evaluation, with the episodes done; nothing where the model is not scored."""
+    del key  # the scoring is exact: it draws nothing
+    if not setup.score:
+        return {}
+    return {"eval_episode": state.episode,
+            **evaluate_q(state.q, setup.model, state.optimum, config.gamma,
+                         config.greedy_horizon)}
 
 
-def _prepare(config: QLearningConfig, env: Any, env_params: Any):
-    """The environment behind the contract, its params, its exact model; config checked."""
-    if env is None:
-        env, env_params = make_env(config)
-    elif not isinstance(env, AutoReset):
-        env = AutoReset(env, cached_reset=True)
-    if env_params is None:
-        env_params = env.default_params
-    check_config(config, env, env_params)
-    return env, env_params, exact_model(env, env_params)
+ALGORITHM = driver.Algorithm(
+    make=make, check=check_config, init=init, train_step=run_episode,
+    evaluate=evaluate, shared=(),
+    stack_metrics=True, random_evaluation=False,
+)
+
+
+def metrics(config: QLearningConfig, curve: driver.Curve) -> QLearningMetrics:
+    """The driver's curve as :class:`QLearningMetrics` (any leading seed axes)."""
+    def per_episode(x):  # [..., chunks, episodes per chunk, num_envs]
+        return x.reshape(*x.shape[:-3], config.episodes, config.num_envs)
+
+    out = QLearningMetrics(**{k: per_episode(v) for k, v in curve.train.items()})
+    return out.replace(**curve.evaluation) if curve.evaluation else out
 
 
 def train(
@@ -361,91 +382,16 @@ def train(
 ) -> tuple[QLearningState, QLearningMetrics]:
     """Train one seed: ``episodes`` episodes in each of ``num_envs`` environments.
 
-    ``env``/``env_params`` default to ``make_env(config)``; pass them to train on an
-    environment that is not in the registry. One compiled call (the config's static
-    fields and the environment are compile-time constants); ``jax.vmap`` over ``key``
-    (and over a stacked config, :func:`jaxrl.sweep.sweep`) trains many seeds in one call.
+    ``env``/``env_params`` default to :func:`make`'s; pass them to train on an
+    environment that is not in the registry. One compiled call (the driver's
+    :func:`jaxrl.driver.train`); ``jax.vmap`` over ``key`` (and over a stacked config,
+    :func:`jaxrl.sweep.sweep`) trains many seeds in one call.
     """
-    env, env_params, model = _prepare(config, env, env_params)
-    return _train(config, key, env_params, model, env)
+    state, curve = driver.train(ALGORITHM, config, key, env, env_params)
+    return state, metrics(config, curve)
 
 
-def train_in_chunks(
-    config: QLearningConfig,
-    keys: jax.Array,
-    env: Any = None,
-    env_params: Any = None,
-    on_chunk: Any = None,
-) -> tuple[QLearningState, QLearningMetrics]:
-    """Train a batch of seeds (``keys[i]``), one compiled chunk of episodes at a time.
-
-    The same computation as ``jax.vmap(train)``, cut into ``episodes / eval_every``
-    compiled calls so that ``on_chunk(episodes_done)`` can report progress between them
-    (from Python, never from inside the compiled loop).
-    """
-    env, env_params, model = _prepare(config, env, env_params)
-    start = jax.jit(jax.vmap(_start, in_axes=(None, 0, None, None, None)),
-                    static_argnums=4)
-    chunk = jax.jit(jax.vmap(_run_chunk, in_axes=(None, 0, 0, None, None, None)),
-                    static_argnums=5)
-    states, optimum = start(config, keys, env_params, model, env)
-    outputs = []
-    for _ in range(_num_chunks(config)):
-        states, output = chunk(config, states, optimum, env_params, model, env)
-        outputs.append(output)
-        if on_chunk is not None:
-            on_chunk(int(states.episode[0]))
-    stacked = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *outputs)
-    return states, jax.vmap(lambda out: _metrics(config, out))(stacked)
-
-
-def _num_chunks(config: QLearningConfig) -> int:
-    return config.episodes // (config.eval_every or config.episodes)
-
-
-def _start(config, key, env_params, model: ExactModel | None, env: AutoReset):
-    """The initial agent and, where the model is known, the optimum from planning."""
-    state = init(config, key, env, env_params)
-    optimum = None
-    if model is not None and config.track_optimum:
-        optimum = value_iteration(model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
-    return state, optimum
-
-
-def _run_chunk(config, state, optimum, env_params, model: ExactModel | None, env: AutoReset):
-    """``eval_every`` episodes (all of them if 0), then the distance to the optimum."""
-    goal = None if model is None else model.goal
-    if not config.track_optimum:
-        model = None
-    state, totals = jax.lax.scan(
-        lambda state, _: run_episode(config, state, env, env_params, goal),
-        state, length=config.eval_every or config.episodes,
-    )
-    scores = None
-    if model is not None:
-        scores = (state.episode, *evaluate_q(config, state.q, model, optimum))
-    return state, (totals, scores)
-
-
-def _metrics(config: QLearningConfig, output) -> QLearningMetrics:
-    """The scanned chunk outputs as :class:`QLearningMetrics`."""
-    totals, scores = output
-    shape = (config.episodes, config.num_envs)
-    returns, lengths, success = (x.reshape(shape) for x in totals)
-    metrics = QLearningMetrics(episode_return=returns, episode_length=lengths, success=success)
-    if scores is not None:
-        metrics = metrics.replace(
-            eval_episode=scores[0], q_error=scores[1], value_gap=scores[2],
-            greedy_success=scores[3],
-        )
-    return metrics
-
-
-@partial(jax.jit, static_argnames=("env",))
-def _train(config, key, env_params, model: ExactModel | None, env: AutoReset):
-    state, optimum = _start(config, key, env_params, model, env)
-    state, output = jax.lax.scan(
-        lambda state, _: _run_chunk(config, state, optimum, env_params, model, env),
-        state, length=_num_chunks(config),
-    )
-    return state, _metrics(config, output)
+def run(config: QLearningConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
+    """Train many seeds in compiled chunks of ``eval_every`` episodes
+    (:func:`jaxrl.driver.run`: progress hook, devices); :func:`metrics` reads its curve."""
+    return driver.run(ALGORITHM, config, keys, **kwargs)

@@ -1,0 +1,21 @@
+"""The one driver of every learner (:mod:`jaxrl.driver.loop`: one seed, a pure jitted
+function; :mod:`jaxrl.driver.seeds`: many seeds in compiled chunks over the devices)."""
+
+from jaxrl.devices import seed_mesh
+from jaxrl.driver.loop import (
+    Algorithm,
+    Carry,
+    Curve,
+    Schedule,
+    environment,
+    evaluate,
+    greedy_episodes,
+    train,
+)
+from jaxrl.driver.seeds import Progress, RunResult, run
+
+__all__ = [
+    "Algorithm", "Carry", "Curve", "Progress", "RunResult", "Schedule", "environment",
+    "evaluate",
+    "greedy_episodes", "run", "seed_mesh", "train",
+]

@@ -1,0 +1,79 @@
+"""The package's layering: an earlier step of the lecture never imports a later one, and
+no module under ``jaxrl/`` reaches 400 lines (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jaxrl"
+
+#: The lecture's chain, in order; a module's rank is that of its longest matching prefix.
+RANKS = {
+    # below every learner: the model, the equations, the environments, the driver
+    "jaxrl.mdp": 0, "jaxrl.targets": 0, "jaxrl.checks": 0, "jaxrl.argtypes": 0,
+    "jaxrl.sweep": 0, "jaxrl.devices": 0, "jaxrl.envs": 0, "jaxrl.driver": 0,
+    "jaxrl.tabular.bellman": 1, "jaxrl.tabular.planning": 1,  # value and policy iteration
+    "jaxrl.tabular.scoring": 1,         # a table's distance to planning's optimum
+    "jaxrl.tabular.qlearning": 2,       # Q-learning with a table
+    "jaxrl.deep.networks": 3, "jaxrl.deep.replay": 3, "jaxrl.deep.exploration": 3,
+    "jaxrl.deep.nnq": 3,                # the table replaced by a network
+    "jaxrl.deep.dqn": 4,                # replay memory + target network
+    "jaxrl.deep.ddpg": 5, "jaxrl.deep.ddpg_setup": 5,  # actor + critic
+    # the command line and the package's front door sit on top of everything
+    "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl.tabular.cli": 9, "jaxrl.deep.cli": 9,
+    "jaxrl.deep.ddpg_cli": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,
+}
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _rank(module: str) -> int:
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in RANKS:
+            return RANKS[prefix]
+    raise AssertionError(f"{module} has no place in the layering: add it to RANKS")
+
+
+def _imports(path: Path) -> set[str]:
+    """Every ``jaxrl`` module the file imports, at its top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("jaxrl")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jaxrl"):
+            for alias in node.names:  # `from jaxrl.deep import dqn` names a module
+                sub = f"{node.module}.{alias.name}"
+                where = PACKAGE.parent / Path(*sub.split("."))
+                is_module = where.with_suffix(".py").exists() or (where / "__init__.py").exists()
+                found.add(sub if is_module else node.module)
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_no_earlier_step_imports_a_later_one(path):
+    me = _name(path)
+    later = {m for m in _imports(path) if _rank(m) > _rank(me)}
+    assert not later, f"{me} (step {_rank(me)}) imports later steps: {sorted(later)}"
+
+
+def test_envs_do_not_import_the_learners():
+    for path in (PACKAGE / "envs").glob("*.py"):
+        bad = {m for m in _imports(path)
+               if m.startswith(("jaxrl.tabular", "jaxrl.deep", "jaxrl.driver"))}
+        assert not bad, f"{_name(path)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_modules_stay_under_400_lines(path):
+    assert len(path.read_text().splitlines()) < 400, _name(path)
