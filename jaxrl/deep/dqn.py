@@ -83,6 +83,8 @@ class DQNConfig(struct.PyTreeNode):
 
     Attributes:
       env: environment name for :func:`jaxrl.make`.
+      env_options: ``((field, value), ...)`` replacing fields of the environment's
+        default params.
       total_steps: environment steps per seed (over all ``num_envs``).
       num_envs: parallel environments; one ``train_step`` steps them all once.
       buffer_size: N, the replay memory's capacity (transitions).
@@ -115,6 +117,7 @@ class DQNConfig(struct.PyTreeNode):
     """
 
     env: str = struct.field(pytree_node=False, default="CartPole-v1")
+    env_options: tuple[tuple[str, Any], ...] = struct.field(pytree_node=False, default=())
     total_steps: int = struct.field(pytree_node=False, default=100_000)
     num_envs: int = struct.field(pytree_node=False, default=10)
     buffer_size: int = struct.field(pytree_node=False, default=50_000)
@@ -171,7 +174,8 @@ class DQNSetup(struct.PyTreeNode):
 def make(config: DQNConfig, env: Any = None, env_params: Any = None) -> DQNSetup:
     """Check the config and bind its run: ``env``/``env_params`` default to
     ``jaxrl.make(config.env)``; the network and schedules are built here, once."""
-    env, env_params = driver.environment(config.env, env, env_params)
+    env, env_params = driver.environment(config.env, env, env_params,
+                                         **dict(config.env_options))
     schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
     setup = DQNSetup(
         env=env,

@@ -62,7 +62,8 @@ class NNQConfig(struct.PyTreeNode):
       env: environment name for :func:`jaxrl.make`.
       total_steps: environment steps per seed.
       num_envs: parallel environments; each step updates on their current transitions.
-      max_steps: episode time limit override (``None``: the environment's own).
+      env_options: ``((field, value), ...)`` replacing fields of the environment's
+        default params (``(("max_steps_in_episode", 49),)`` for a time limit).
       hidden_sizes, activation, use_bias, kernel: the Q-network
         (:class:`jaxrl.deep.networks.QNetwork`).
       exploration: ``"epsilon_greedy"`` or the course's ``"disturb"``.
@@ -79,7 +80,7 @@ class NNQConfig(struct.PyTreeNode):
     env: str = struct.field(pytree_node=False, default="CartPole-v1")
     total_steps: int = struct.field(pytree_node=False, default=100_000)
     num_envs: int = struct.field(pytree_node=False, default=1)
-    max_steps: int | None = struct.field(pytree_node=False, default=None)
+    env_options: tuple[tuple[str, Any], ...] = struct.field(pytree_node=False, default=())
     hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False, default=(64, 64))
     activation: str = struct.field(pytree_node=False, default="relu")
     use_bias: bool = struct.field(pytree_node=False, default=True)
@@ -101,7 +102,8 @@ def deeptable_config(**changes: Any) -> NNQConfig:
     """The course's ``deeptable`` practical on ``DiscretePendulum``: one-hot input, a
     bias-free linear layer ``U(0, 0.01)``, SGD 0.1 on ``(y - q)²``, ``disturb``."""
     base = NNQConfig(
-        env="DiscretePendulum", total_steps=500 * 49, num_envs=1, max_steps=49,
+        env="DiscretePendulum", total_steps=500 * 49, num_envs=1,
+        env_options=(("max_steps_in_episode", 49),),
         hidden_sizes=(), use_bias=False, kernel="uniform001", exploration="disturb",
         loss="squared", optimizer="sgd", eval_every=49 * 50, eval_episodes=64,
         learning_rate=0.1, gamma=0.99, max_grad_norm=float("inf"),
@@ -131,9 +133,9 @@ class NNQSetup(struct.PyTreeNode):
 
 def make(config: NNQConfig, env: Any = None, env_params: Any = None) -> NNQSetup:
     """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env)`` with the time limit ``max_steps`` if set."""
-    limit = {} if config.max_steps is None else {"max_steps_in_episode": config.max_steps}
-    env, env_params = driver.environment(config.env, env, env_params, **limit)
+    ``jaxrl.make(config.env, **config.env_options)``."""
+    env, env_params = driver.environment(config.env, env, env_params,
+                                         **dict(config.env_options))
     setup = NNQSetup(
         env=env,
         network=None,

@@ -64,6 +64,8 @@ class QLearningConfig(struct.PyTreeNode):
     Attributes:
       env: environment name for :func:`jaxrl.make` (needs Discrete observations and
         actions).
+      env_options: ``((field, value), ...)`` replacing fields of the environment's
+        default params (the time limit is ``max_steps``).
       episodes: episodes per environment.
       max_steps: steps per episode at most (the environment's time limit is set to it).
       num_envs: parallel environments sharing one Q-table.
@@ -81,6 +83,7 @@ class QLearningConfig(struct.PyTreeNode):
     """
 
     env: str = struct.field(pytree_node=False, default="DiscretePendulum")
+    env_options: tuple[tuple[str, Any], ...] = struct.field(pytree_node=False, default=())
     episodes: int = struct.field(pytree_node=False, default=500)
     max_steps: int = struct.field(pytree_node=False, default=50)
     num_envs: int = struct.field(pytree_node=False, default=1)
@@ -144,9 +147,10 @@ class QLearningMetrics(struct.PyTreeNode):
 
 def make(config: QLearningConfig, env: Any = None, env_params: Any = None) -> QLearningSetup:
     """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env)`` with the time limit set to ``max_steps``."""
+    ``jaxrl.make(config.env, **config.env_options)``, its time limit ``max_steps``."""
     given = env is not None
-    env, env_params = driver.environment(config.env, env, env_params, cached_reset=True)
+    env, env_params = driver.environment(config.env, env, env_params, cached_reset=True,
+                                         **dict(config.env_options))
     if not given and hasattr(env_params, "max_steps_in_episode"):
         env_params = env_params.replace(max_steps_in_episode=config.max_steps)
     setup = QLearningSetup(
@@ -193,13 +197,9 @@ def _linear(start, end, progress):
 
 
 class Exploration(struct.PyTreeNode):
-    """The randomness of exploration, drawn in bulk for a whole episode.
-
-    ``normal``: the noisy argmax's ``randn_a`` (``[..., A]``); ``coin`` and ``action``:
-    ε-greedy's uniform draw and random action. Fields an exploration does not use are
-    ``None``. Drawing them once per episode, not step by step, is what keeps the
-    random-number generator off the critical path of the compiled loop.
-    """
+    """The randomness of exploration, drawn in bulk for a whole episode (which keeps the
+    random-number generator off the compiled loop's critical path): ``normal``, the noisy
+    argmax's ``randn_a`` (``[..., A]``); ``coin``/``action``, ε-greedy's (else ``None``)."""
 
     normal: jax.Array | None = None
     coin: jax.Array | None = None
