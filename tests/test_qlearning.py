@@ -100,7 +100,7 @@ def _reachable_goal(model):
 def test_course_practical_learns_the_swing_up():
     """DiscretePendulum, the practical's settings (α 0.85, γ 0.99, noisy argmax, 50-step
     episodes), 500 episodes."""
-    config = QLearningConfig(episodes=500, eval_every=100)
+    config = QLearningConfig(episodes=500, eval_every_episodes=100)
     states, metrics = jax.vmap(lambda k: train(config, k))(jax.random.split(jax.random.key(1), 8))
     assert metrics.episode_return.shape == (8, 500, 1)
     success = np.asarray(metrics.greedy_success)
@@ -122,7 +122,7 @@ def test_a_seed_in_a_batch_equals_the_seed_alone(env):
     """What the README states: the Q-table and every metric bit for bit, but for
     ``value_gap`` (a linear solve, batched or not: a few float32 ulps apart)."""
     config = QLearningConfig(env=env, episodes=40, max_steps=30, num_envs=3,
-                             eval_every=10, exploration="epsilon_greedy")
+                             eval_every_episodes=10, exploration="epsilon_greedy")
     keys = jax.random.split(jax.random.key(2), 5)
     batch_states, batch_metrics = jax.jit(jax.vmap(lambda k: train(config, k)))(keys)
     for i in (1, 3):
@@ -167,7 +167,7 @@ def test_noisy_argmax_and_decaying_schedules_run():
         (QLearningConfig(env="Maze", gamma=1.2), "gamma"),
         (QLearningConfig(env="Maze", epsilon=-0.1), "epsilon"),
         (QLearningConfig(env="Maze", exploration="boltzmann"), "exploration"),
-        (QLearningConfig(env="Maze", episodes=10, eval_every=3), "eval_every"),
+        (QLearningConfig(env="Maze", episodes=10, eval_every_episodes=3), "eval_every_episodes"),
     ],
 )
 def test_bad_input_is_a_clear_error(config, message):
@@ -183,7 +183,7 @@ def test_trains_on_an_env_given_directly():
 
 
 def test_chunked_training_equals_one_call():
-    config = QLearningConfig(env="Maze", episodes=30, max_steps=20, eval_every=10,
+    config = QLearningConfig(env="Maze", episodes=30, max_steps=20, eval_every_episodes=10,
                              exploration="epsilon_greedy")
     keys = jax.random.split(jax.random.key(6), 2)
     seen = []

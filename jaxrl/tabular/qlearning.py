@@ -69,7 +69,8 @@ class QLearningConfig(struct.PyTreeNode):
       episodes: episodes per environment.
       max_steps: steps per episode at most (the environment's time limit is set to it).
       num_envs: parallel environments sharing one Q-table.
-      eval_every: episodes between two optimality measurements (0: at the end only).
+      eval_every_episodes: episodes (the deep learners' ``eval_every`` counts steps)
+        between two optimality measurements (0: at the end only).
       greedy_horizon: steps the greedy policy gets to reach the goal when scored.
       track_optimum: score Q against planning's optimum where the model is known (set
         False for pure throughput: the scoring solves a linear system per evaluation).
@@ -87,7 +88,7 @@ class QLearningConfig(struct.PyTreeNode):
     episodes: int = struct.field(pytree_node=False, default=500)
     max_steps: int = struct.field(pytree_node=False, default=50)
     num_envs: int = struct.field(pytree_node=False, default=1)
-    eval_every: int = struct.field(pytree_node=False, default=0)
+    eval_every_episodes: int = struct.field(pytree_node=False, default=0)
     greedy_horizon: int = struct.field(pytree_node=False, default=100)
     track_optimum: bool = struct.field(pytree_node=False, default=True)
     exploration: str = struct.field(pytree_node=False, default="noisy_argmax")
@@ -128,7 +129,7 @@ class QLearningMetrics(struct.PyTreeNode):
 
     Per episode (``[episodes, num_envs]``): ``episode_return``, ``episode_length``,
     ``success`` (the episode reached the goal). Per evaluation (``[evaluations]``, the
-    first before training, then one every ``eval_every`` episodes, where the
+    first before training, then one every ``eval_every_episodes`` episodes, where the
     environment has an exact model, else ``None``): ``eval_episode`` (episodes done per
     environment), ``q_error`` (``max |Q - Q*|`` over non-terminal states),
     ``value_gap`` (mean of ``V* - V^π`` of the greedy policy π over non-terminal
@@ -155,7 +156,8 @@ def make(config: QLearningConfig, env: Any = None, env_params: Any = None) -> QL
         env_params = env_params.replace(max_steps_in_episode=config.max_steps)
     setup = QLearningSetup(
         env=env,
-        schedule=driver.Schedule.of(config.episodes, config.eval_every or config.episodes, 1),
+        schedule=driver.Schedule.of(config.episodes,
+                                    config.eval_every_episodes or config.episodes, 1),
         score=False,
         env_params=env_params,
     )
@@ -175,10 +177,11 @@ def check_config(setup: QLearningSetup, config: QLearningConfig) -> None:
         raise ValueError(f"episodes must be positive, got {config.episodes}")
     if config.max_steps <= 0 or config.num_envs <= 0:
         raise ValueError("max_steps and num_envs must be positive")
-    if config.eval_every < 0 or (config.eval_every and config.episodes % config.eval_every):
+    every = config.eval_every_episodes
+    if every < 0 or (every and config.episodes % every):
         raise ValueError(
-            f"eval_every must be >= 0 and divide episodes ({config.episodes}), "
-            f"got {config.eval_every}"
+            f"eval_every_episodes must be >= 0 and divide episodes ({config.episodes}), "
+            f"got {config.eval_every_episodes}"
         )
     check_choices({"exploration": (config.exploration, EXPLORATIONS)})
     check_numbers(config, {"learning_rate": RATE, "learning_rate_end": RATE},
@@ -244,8 +247,8 @@ def td_target(q: jax.Array, transition: Transition, gamma) -> jax.Array:
     The lecture's ``C_t + γ min_A Q(S_{t+1}, A)`` in reward form. On truncation the
     bootstrap uses the true final observation (``transition.next_obs``).
     """
-    return q_learning_target(transition.reward, transition.terminated, q[transition.next_obs],
-                             gamma)
+    return q_learning_target(transition.reward, transition.terminated,
+                             q[transition.next_obs], gamma)
 
 
 def update_q(
@@ -335,11 +338,8 @@ def run_episode(
         )
         return (q, env_state, active & ~transition.done, totals), None
 
-    totals = (
-        jnp.zeros(config.num_envs, jnp.float32),
-        jnp.zeros(config.num_envs, jnp.int32),
-        jnp.zeros(config.num_envs, bool),
-    )
+    n = config.num_envs
+    totals = (jnp.zeros(n, jnp.float32), jnp.zeros(n, jnp.int32), jnp.zeros(n, bool))
     (q, _, _, totals), _ = jax.lax.scan(
         step, (state.q, env_state, active, totals),
         (jax.random.split(key_steps, config.max_steps), noise),
@@ -361,9 +361,15 @@ def evaluate(setup: QLearningSetup, config: QLearningConfig, state: QLearningSta
                          config.greedy_horizon)}
 
 
+def greedy_action(setup: QLearningSetup, config: QLearningConfig, state: QLearningState,
+                  obs: jax.Array) -> jax.Array:
+    """``argmax_a Q(s, a)`` for a batch of states: the trained agent's policy."""
+    return jnp.argmax(state.q[obs], axis=-1).astype(jnp.int32)
+
+
 ALGORITHM = driver.Algorithm(
     make=make, check=check_config, init=init, train_step=run_episode,
-    evaluate=evaluate, shared=(),
+    greedy_action=greedy_action, evaluate=evaluate, shared=(),
     stack_metrics=True, random_evaluation=False,
 )
 
@@ -380,18 +386,14 @@ def metrics(config: QLearningConfig, curve: driver.Curve) -> QLearningMetrics:
 def train(
     config: QLearningConfig, key: jax.Array, env: Any = None, env_params: Any = None
 ) -> tuple[QLearningState, QLearningMetrics]:
-    """Train one seed: ``episodes`` episodes in each of ``num_envs`` environments.
-
-    ``env``/``env_params`` default to :func:`make`'s; pass them to train on an
-    environment that is not in the registry. One compiled call (the driver's
-    :func:`jaxrl.driver.train`); ``jax.vmap`` over ``key`` (and over a stacked config,
-    :func:`jaxrl.sweep.sweep`) trains many seeds in one call.
-    """
+    """Train one seed: ``episodes`` episodes in each of ``num_envs`` environments, one
+    compiled call (:func:`jaxrl.driver.train`; ``jax.vmap`` over keys and stacked configs
+    trains many). ``env``/``env_params`` default to :func:`make`'s."""
     state, curve = driver.train(ALGORITHM, config, key, env, env_params)
     return state, metrics(config, curve)
 
 
 def run(config: QLearningConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
-    """Train many seeds in compiled chunks of ``eval_every`` episodes
+    """Train many seeds in compiled chunks of ``eval_every_episodes`` episodes
     (:func:`jaxrl.driver.run`: progress hook, devices); :func:`metrics` reads its curve."""
     return driver.run(ALGORITHM, config, keys, **kwargs)
