@@ -12,10 +12,10 @@ from jaxrl.driver.loop import (
     greedy_episodes,
     train,
 )
-from jaxrl.driver.seeds import Progress, RunResult, run
+from jaxrl.driver.seeds import Progress, RunResult, Snapshot, restore, run
 
 __all__ = [
     "Algorithm", "Carry", "Curve", "Progress", "RunResult", "Schedule", "environment",
     "evaluate",
-    "greedy_episodes", "run", "seed_mesh", "train",
+    "greedy_episodes", "restore", "run", "seed_mesh", "Snapshot", "train",
 ]

@@ -263,10 +263,12 @@ def _chunk(algo, setup, config, carry: Carry):
     return carry.replace(agent=agent, chunk=chunk), (evaluation, metrics)
 
 
-def _curve(schedule: Schedule, first, chunks) -> Curve:
-    """Stack the first evaluation and the chunks' outputs into a :class:`Curve`."""
+def _curve(schedule: Schedule, first, chunks, done: int | None = None) -> Curve:
+    """Stack the first evaluation and the outputs of the ``done`` chunks (default: all)
+    into a :class:`Curve`."""
     evaluations, metrics = chunks
-    steps = (jnp.arange(schedule.num_chunks + 1, dtype=jnp.int32)
+    done = schedule.num_chunks if done is None else done
+    steps = (jnp.arange(done + 1, dtype=jnp.int32)
              * schedule.calls_per_chunk * schedule.steps_per_call)
     return Curve(
         env_steps=steps,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jax
@@ -30,6 +31,8 @@ class Progress:
       metrics: this chunk's ``train_step`` metrics, ``[seeds]`` each (summed over the
         chunk; a mean per seed for stacked metrics).
       elapsed_s: wall time since the start of training (compile excluded).
+      outputs: this evaluation's outputs whole, ``[seeds, ...]`` each (greedy
+        episodes: one value per episode).
     """
 
     chunk: int
@@ -39,11 +42,70 @@ class Progress:
     evaluation: dict[str, np.ndarray]
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def eval_return(self) -> np.ndarray:
         """``[seeds]`` mean greedy return of this evaluation, per seed."""
         return self.evaluation["return"]
+
+
+@dataclass
+class Snapshot:
+    """Everything a run needs to go on exactly where it stopped, after ``chunk`` chunks:
+    the driver's carry (every seed's agent state: parameters, optimiser states, replay
+    memory, environment states, keys, counters), the first evaluation and the outputs of
+    the chunks done. :func:`run` hands one to its ``checkpoint`` callback after each
+    chunk; :meth:`to_host` makes it a flat dict of numpy arrays (keys as their raw
+    data), which :func:`run` takes back as ``resume``."""
+
+    chunk: int
+    carry: Any
+    first: dict[str, Any]
+    chunks: list[Any]
+
+    def to_host(self) -> dict[str, np.ndarray]:
+        """``{"chunk": ..., "leaf_00000": ..., ...}``: the carry's, the first
+        evaluation's and the stacked chunk outputs' leaves, on the host."""
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *self.chunks)
+        leaves = jax.tree.leaves((self.carry, self.first, stacked))
+        leaves = jax.device_get([_key_data(x) for x in leaves])
+        return {"chunk": np.asarray(self.chunk, np.int64),
+                **{f"leaf_{i:05d}": np.asarray(x) for i, x in enumerate(leaves)}}
+
+
+def _key_data(x):
+    if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return jax.random.key_data(x)
+    return x
+
+
+def _restore(host: dict[str, np.ndarray], like: tuple, impl: Any) -> Snapshot:
+    """The :class:`Snapshot` of ``host`` (from :meth:`Snapshot.to_host`), shaped as
+    ``like`` (``(carry, first, one chunk's outputs)`` shapes); ``ValueError`` when it
+    does not fit (another config, seeds or version)."""
+    chunk = int(host["chunk"])
+    carry, first, out = like
+    stacked = jax.tree.map(lambda x: jax.ShapeDtypeStruct((chunk, *x.shape), x.dtype), out)
+    expected, treedef = jax.tree.flatten((carry, first, stacked))
+    names = sorted(k for k in host if k.startswith("leaf_"))
+    if chunk < 1 or len(names) != len(expected):
+        raise ValueError("the checkpoint does not match this run (another algorithm, "
+                         "config or number of seeds)")
+    leaves = []
+    for name, want in zip(names, expected, strict=True):
+        x = host[name]
+        is_key = jax.dtypes.issubdtype(want.dtype, jax.dtypes.prng_key)
+        shape = jax.eval_shape(lambda k: jax.random.key_data(k), want).shape if is_key \
+            else want.shape
+        if tuple(x.shape) != tuple(shape):
+            raise ValueError(f"the checkpoint does not match this run: {name} has shape "
+                             f"{tuple(x.shape)}, this config needs {tuple(shape)}")
+        leaves.append(jax.random.wrap_key_data(jnp.asarray(x), impl=impl) if is_key
+                      else jnp.asarray(x, want.dtype))
+    carry, first, stacked = jax.tree.unflatten(treedef, leaves)
+    return Snapshot(chunk, carry, first,
+                    [jax.tree.map(lambda x, i=i: x[i], stacked) for i in range(chunk)])
 
 
 @dataclass
@@ -57,6 +119,8 @@ class RunResult:
       wall_s: time spent running, compile excluded.
       env_steps: environment steps per seed.
       devices: how many devices the seeds were split over.
+      chunks_done: chunks trained, counting those of a resumed run.
+      complete: all the schedule's chunks are done (``False`` when ``stop`` ended it).
     """
 
     state: Any
@@ -65,6 +129,8 @@ class RunResult:
     wall_s: float
     env_steps: int
     devices: int = 1
+    chunks_done: int = 0
+    complete: bool = True
 
 
 def run(
@@ -77,6 +143,9 @@ def run(
     hook: Callable[[Progress], None] | None = None,
     stacked_config: bool = False,
     devices: Any = None,
+    checkpoint: Callable[[Snapshot], None] | None = None,
+    resume: dict[str, np.ndarray] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Train ``len(keys)`` seeds in compiled chunks, calling ``hook`` between chunks.
 
@@ -88,7 +157,14 @@ def run(
     of them that divides the number of seeds), each running its share on its own: on a
     CPU started with one XLA device per core (:func:`jaxrl.devices.use_cpu_cores`), the
     cores train seeds in parallel, where one device would run them on one core.
+
+    After each chunk ``checkpoint(snapshot)`` (if given) gets a :class:`Snapshot` of the
+    run, then ``stop()`` (if given) may end it early (the result has the chunks done).
+    ``resume`` (a :meth:`Snapshot.to_host` of a run of the same config and keys) goes
+    on from it: the result, parameters and curve, is bit-identical to the run that was
+    not stopped.
     """
+    keys = _check_keys(keys)
     probe = jax.tree.map(lambda x: x[0], config) if stacked_config else config
     setup = algo.make(probe, env, env_params)
     if stacked_config:
@@ -97,17 +173,7 @@ def run(
             algo.check(setup, jax.tree.map(lambda x, i=i: x[i], config))
     schedule = setup.schedule
     axis = 0 if stacked_config else None
-
-    # The carry is batched over seeds but for the agent's `shared` fields and the chunk
-    # counter, the same in every seed: unbatched, a `lax.cond` on them stays a branch.
-    carry_axes = jax.eval_shape(lambda c, k: _start(algo, setup, c, k)[0], probe, keys[0])
-    carry_axes = jax.tree.map(lambda _: 0, carry_axes).replace(chunk=None)
-    carry_axes = carry_axes.replace(
-        agent=carry_axes.agent.replace(**{name: None for name in algo.shared}))
-    start = jax.vmap(lambda c, k: _start(algo, setup, c, k),
-                     in_axes=(axis, 0), out_axes=(carry_axes, 0))
-    chunk = jax.vmap(lambda c, s: _chunk(algo, setup, c, s),
-                     in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
+    start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis)
     mesh = seed_mesh(keys.shape[0], devices)
     if mesh is not None:
         start, chunk = shard_seeds(start, chunk, mesh, axis, carry_axes)
@@ -123,30 +189,98 @@ def run(
     compile_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    carry, first = start_c(config, keys)
     per_chunk = schedule.calls_per_chunk * schedule.steps_per_call
     total = schedule.num_chunks * per_chunk
-    outputs = []
+    if resume is None:
+        carry, first = start_c(config, keys)
+        done, outputs = 0, []
+    else:
+        like = (carry_shape, jax.eval_shape(start, config, keys)[1],
+                jax.eval_shape(chunk, config, carry_shape)[1])
+        snap = _restore(resume, like, _impl(keys))
+        carry = jax.device_put(snap.carry, start_c.output_shardings[0])
+        first, done, outputs = snap.first, snap.chunk, snap.chunks
     if hook is not None:
-        hook(Progress(0, schedule.num_chunks, 0, total, _per_seed(first),
-                      elapsed_s=time.perf_counter() - t0))
-    for i in range(schedule.num_chunks):
+        last = outputs[-1] if outputs else (first, {})
+        hook(Progress(done, schedule.num_chunks, done * per_chunk, total,
+                      _per_seed(last[0]), _per_seed(last[1]), time.perf_counter() - t0,
+                      jax.device_get(last[0])))
+    while done < schedule.num_chunks and not (stop is not None and stop()):
         carry, out = chunk_c(config, carry)
         outputs.append(out)
+        done += 1
         if hook is not None:
-            hook(Progress(i + 1, schedule.num_chunks, (i + 1) * per_chunk, total,
-                          _per_seed(out[0]), _per_seed(out[1]), time.perf_counter() - t0))
+            hook(Progress(done, schedule.num_chunks, done * per_chunk, total,
+                          _per_seed(out[0]), _per_seed(out[1]), time.perf_counter() - t0,
+                          jax.device_get(out[0])))
+        if checkpoint is not None:
+            checkpoint(Snapshot(done, carry, first, outputs))
     jax.block_until_ready(carry)
     wall_s = time.perf_counter() - t0
-    chunks = jax.tree.map(lambda *xs: jnp.stack(xs, axis=1), *outputs)
-    curve = jax.vmap(lambda f, c: _curve(schedule, f, c))(first, chunks)
+    if not outputs:  # stopped before the first chunk: a curve of one point
+        outputs = [jax.tree.map(lambda x: jnp.zeros((x.shape[0], 0, *x.shape[1:]), x.dtype),
+                                jax.eval_shape(chunk, config, carry_shape)[1])]
+        stack = partial(jnp.concatenate, axis=1)
+    else:
+        stack = partial(jnp.stack, axis=1)
+    chunks = jax.tree.map(lambda *xs: stack(xs), *outputs)
+    curve = jax.vmap(lambda f, c: _curve(schedule, f, c, done))(first, chunks)
     # every leaf with its seed axis again (the `shared` ones were kept once)
     seeds = keys.shape[0]
     agent = carry.agent.replace(**{
         name: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds, *x.shape)),
                            getattr(carry.agent, name)) for name in algo.shared})
     return RunResult(state=agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
-                     env_steps=total, devices=1 if mesh is None else mesh.devices.size)
+                     env_steps=total, devices=1 if mesh is None else mesh.devices.size,
+                     chunks_done=done, complete=done == schedule.num_chunks)
+
+
+def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int | None):
+    """``vmap`` of the driver's start and chunk over the seeds, and the carry's axes.
+
+    The carry is batched over seeds but for the agent's `shared` fields and the chunk
+    counter, the same in every seed: unbatched, a `lax.cond` on them stays a branch.
+    """
+    carry_axes = jax.eval_shape(lambda c, k: _start(algo, setup, c, k)[0], probe, keys[0])
+    carry_axes = jax.tree.map(lambda _: 0, carry_axes).replace(chunk=None)
+    carry_axes = carry_axes.replace(
+        agent=carry_axes.agent.replace(**{name: None for name in algo.shared}))
+    start = jax.vmap(lambda c, k: _start(algo, setup, c, k),
+                     in_axes=(axis, 0), out_axes=(carry_axes, 0))
+    chunk = jax.vmap(lambda c, s: _chunk(algo, setup, c, s),
+                     in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
+    return start, chunk, carry_axes
+
+
+def restore(algo: Algorithm, config: Any, keys: jax.Array, host: dict[str, np.ndarray],
+            env: Any = None, env_params: Any = None) -> Snapshot:
+    """The :class:`Snapshot` saved as ``host`` (:meth:`Snapshot.to_host`) by a
+    :func:`run` of ``config`` and ``keys``, without training: its ``carry.agent`` holds
+    every seed's state (the `shared` fields once). ``ValueError`` if it does not fit."""
+    keys = _check_keys(keys)
+    setup = algo.make(config, env, env_params)
+    start, chunk, _ = _batched(algo, setup, config, keys, None)
+    carry, first = jax.eval_shape(start, config, keys)
+    like = (carry, first, jax.eval_shape(chunk, config, carry)[1])
+    return _restore(host, like, _impl(keys))
+
+
+def _impl(keys: jax.Array) -> Any:
+    """The PRNG implementation of typed ``keys`` (``None``: raw keys, the default)."""
+    if jax.dtypes.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        return jax.random.key_impl(keys)
+    return None
+
+
+def _check_keys(keys: Any) -> jax.Array:
+    """One key per seed: ``jax.random.split(key, seeds)``; else one clear line."""
+    if isinstance(keys, jax.Array) and jax.dtypes.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        if keys.ndim == 1:
+            return keys
+    elif isinstance(keys, jax.Array | np.ndarray) and keys.ndim == 2 and keys.shape[1] == 2:
+        return keys  # raw uint32 keys, one row per seed
+    raise ValueError("keys must be one key per seed, jax.random.split(jax.random.key(0), "
+                     f"seeds); got {type(keys).__name__} {getattr(keys, 'shape', '')}")
 
 
 def _per_seed(outputs: dict[str, jax.Array]) -> dict[str, np.ndarray]:
