@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 from jaxrl.deep import ddpg  # noqa: E402
+from jaxrl.presets import preset  # noqa: E402
 
 #: The course pendulum's training budget (the practical: 1000 episodes x 100 steps = 100k).
 COURSE_STEPS = 100_000
@@ -59,17 +60,14 @@ REJAX_TD3 = ddpg.td3_config(
 )
 
 #: DDPG on the course's pendulum (the DDPG practical's [cos q, sin q, v] observations):
-#: DDPGConfig() with two changes found on tuning seeds (jax.random.key(1000) and 2000,
-#: 8 each, 100k steps; the benchmark uses key 0): exploration σ 0.2 (0.4 N·m) instead of
-#: 0.1, and both step sizes decaying linearly to 1e-5. Holding upright within 0.1 rad:
-#: 4 of 8 tuning seeds with DDPGConfig(), 12 of 16 with these (σ 0.2 without the decay:
-#: 3 of 8; the decay with σ 0.1: 3 of 8, with σ 0.3: 4 of 8; γ 0.98 or 0.97: 3 of 8;
-#: reward x10: 3 of 8; hidden 128-128: 4 of 8; the course's τ 0.01 and actor step 1e-4:
-#: 2 of 8; TD3's three switches on these settings: 1 of 16; 2 updates per step: 5 of 8).
-COURSE_DDPG = ddpg.DDPGConfig(
-    env="Pendulum", env_options=(("sincos", True),), exploration_noise=0.2,
-    actor_learning_rate_end=1e-5, critic_learning_rate_end=1e-5,
-)
+#: jaxrl.presets' ddpg/Pendulum (`jaxrl train ddpg --env Pendulum`), DDPGConfig() with
+#: σ 0.2 and both step sizes decaying to 1e-5, found on tuning seeds (keys 1000 and 2000,
+#: 8 each, 100k steps; the benchmark uses key 0). Holding upright within 0.1 rad: 4 of 8
+#: tuning seeds with DDPGConfig(), 12 of 16 with these (σ 0.2 without the decay: 3 of 8;
+#: the decay with σ 0.1: 3 of 8, with σ 0.3: 4 of 8; γ 0.98 or 0.97: 3 of 8; reward x10:
+#: 3 of 8; hidden 128-128: 4 of 8; the course's τ 0.01 and actor step 1e-4: 2 of 8; TD3's
+#: three switches on these settings: 1 of 16; 2 updates per step: 5 of 8).
+COURSE_DDPG = preset("ddpg", "Pendulum")[0]
 
 
 def _stats(x) -> dict:

@@ -39,6 +39,7 @@ import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import dqn_greedy_returns, format_table, parser, rejax_paths, write_json  # noqa: E402
 
 from jaxrl.deep import dqn, nnq  # noqa: E402
+from jaxrl.presets import preset  # noqa: E402
 
 REJAX_PY, REJAX_BENCH = rejax_paths()
 
@@ -52,16 +53,9 @@ REJAX_CARTPOLE = dqn.DQNConfig(
     learning_rate_end=None, max_grad_norm=10.0, eval_every=2_500, eval_episodes=128,
     average_step=1.0,
 )
-#: The course's DQN practical (course.md §3.2, supaero tp5/tp6) on HybridPendulum:
-#: (32, 32) ReLU, Adam 1e-3, MSE, soft τ = 0.01 every step, replay 10k, batch 64; the
-#: greedy policy is θ's (no average), as in the course.
-COURSE_HYBRID = dqn.DQNConfig(
-    env="HybridPendulum", total_steps=60_000, num_envs=1, buffer_size=10_000,
-    learning_starts=64, batch_size=64, updates_per_step=1, target_update_every=1,
-    tau=0.01, exploration_steps=30_000, epsilon_end=0.05, hidden_sizes=(32, 32),
-    activation="relu", dueling=False, double=False, loss="l2", learning_rate=1e-3,
-    learning_rate_end=None, eval_every=10_000, eval_episodes=16, average_step=1.0,
-)
+#: The course's DQN practical on HybridPendulum (jaxrl.presets: `jaxrl train dqn --env
+#: HybridPendulum` trains the same config).
+COURSE_HYBRID = preset("dqn", "HybridPendulum")[0]
 PARTS = ("learning", "deeptable", "speed")
 GOALS = {"cartpole_mean": 490.0, "cartpole_min": 450.0, "acrobot_mean": -90.0,
          "speedup": 3.0}

@@ -50,6 +50,11 @@ def render(env_state: PendulumState | DiscretePendulumState, env_params: Any = N
         q = float(q_arr)
     else:
         raise TypeError(f"render expects a pendulum state, got {type(env_state).__name__}")
+    return draw_pendulum(q, size)
+
+
+def draw_pendulum(q: float, size: int = 200) -> np.ndarray:
+    """A pendulum at angle ``q`` (0 upright, clockwise on screen) as an RGB image."""
     img = rendering.blank(size, size, _BACKGROUND)
     cx = cy = size / 2
     length = 0.38 * size

@@ -1,0 +1,138 @@
+"""The ``jaxrl`` command: ``train``, ``eval``, ``render``, ``plan``, ``maze``, ``list``.
+
+::
+
+    jaxrl train dqn                                  the default preset (CartPole-v1)
+    jaxrl train ddpg --env Pendulum --seeds 8 --set exploration_noise=0.3
+    jaxrl train --resume runs/dqn-CartPole-v1-20261202-101500
+    jaxrl eval RUN --episodes 32
+    jaxrl render RUN --out episode.gif
+    jaxrl plan DiscretePendulum
+
+``jaxrl --help`` and ``jaxrl --version`` import no JAX; every bad input is one line
+``jaxrl: error: ...`` with exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from jaxrl.cli.errors import Parser, UsageError, closest
+
+COMMANDS = {
+    "train": "train an algorithm: a run folder with config, metrics, plot, checkpoints",
+    "eval": "greedy returns of a trained run's seeds, from its checkpoint",
+    "render": "draw an episode of a trained run's best seed (GIF)",
+    "plan": "value and policy iteration on an environment with an exact model",
+    "maze": "the lecture's value-iteration tables of the 3x4 maze",
+    "list": "the algorithms and their presets",
+}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("jaxrl")
+    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "unknown"
+
+
+def build_parser() -> Parser:
+    """The top-level parser (the algorithms' field flags are added by ``train``)."""
+    from jaxrl.cli import train
+
+    parser = Parser(prog="jaxrl", description="Reinforcement learning in pure JAX, after "
+                    "the lecture 'Introduction to Deep Reinforcement Learning'.")
+    parser.add_argument("--version", action="version", version=f"jaxrl {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = {name: commands.add_parser(name, help=text, description=text)
+           for name, text in COMMANDS.items()}
+    train.add_common(sub["train"])
+    for name in ("eval", "render"):
+        sub[name].add_argument("run", type=Path, metavar="RUN", help="a run folder")
+        sub[name].add_argument("--seed", default=None,
+                               help="which seed (default: every seed for eval, the best "
+                               "for render)")
+    sub["eval"].add_argument("--episodes", default="16", help="greedy episodes per seed")
+    sub["render"].add_argument("--out", type=Path, default=Path("episode.gif"),
+                               help="the GIF to write (default: %(default)s)")
+    sub["render"].add_argument("--steps", default=None,
+                               help="steps at most (default: the episode's time limit)")
+    sub["plan"].add_argument("env", metavar="ENV",
+                             help="Maze, DiscretePendulum, FrozenLake-misc, ...")
+    sub["plan"].add_argument("--gamma", default=None,
+                             help="discount (default: 0.9 for Maze, else 0.99)")
+    sub["maze"].add_argument("--iterations", nargs="+", default=None, metavar="N",
+                             help="which iterations (default: the slides' 0 1 2 3 4 10 100 1000)")
+    for name in (n for n in COMMANDS if n != "train"):
+        sub[name].add_argument("--no-progress", action="store_true",
+                               help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jaxrl`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except UsageError as error:
+        message = str(error).removeprefix("jaxrl: ")
+        print(f"jaxrl: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        raise UsageError(f"unknown command {argv[0]!r}{closest(argv[0], COMMANDS)} "
+                         f"(commands: {', '.join(COMMANDS)})")
+    if argv[:1] == ["train"]:
+        return _train(parser, argv)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from jaxrl.cli import use
+
+    return getattr(use, f"command_{args.command}")(args)
+
+
+def _train(parser: Parser, argv: list[str]) -> int:
+    """``jaxrl train``: the common options first, then the algorithm's field flags."""
+    from jaxrl import presets
+    from jaxrl.cli import train
+
+    first = Parser(prog="jaxrl train", add_help=False)
+    train.add_common(first)
+    known, _ = first.parse_known_args(argv[1:])
+    if known.algo is None and known.resume is None:
+        parser.parse_args(argv if "-h" in argv or "--help" in argv else argv + ["--help"])
+        return 0
+    if known.algo is not None and known.algo not in presets.LEARNERS:
+        raise UsageError(f"unknown algorithm {known.algo!r}"
+                         f"{closest(known.algo, presets.LEARNERS)} (algorithms: "
+                         f"{', '.join(presets.LEARNERS)})")
+    _use_cpu_cores()
+    full = Parser(prog=f"jaxrl train {known.algo or ''}".strip(),
+                  description=presets.LEARNERS[known.algo].help if known.algo else None)
+    train.add_common(full)
+    if known.algo is not None:
+        config, _ = presets.preset(known.algo)
+        train.add_field_flags(full, config)
+    args = full.parse_args(argv[1:])
+    plan = train.plan(args, argv)
+    from jaxrl.cli.execute import execute
+
+    return execute(plan, progress=not args.no_progress)
+
+
+def _use_cpu_cores() -> None:
+    # seeds train in parallel over a CPU's cores (jaxrl.devices), set before JAX starts
+    from jaxrl.devices import use_cpu_cores
+
+    use_cpu_cores()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Training a checked :class:`jaxrl.cli.train.Plan` into its run folder: the progress
+bar, ``metrics.csv`` as the chunks come, a checkpoint after each chunk, then
+``summary.json`` and ``learning_curve.png``; a signal or a non-finite loss stops it
+cleanly after the chunk running."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxrl import driver, presets, runs
+from jaxrl.cli import report
+from jaxrl.cli.train import Plan, Stop
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("jaxrl", "jax", "jaxlib", "flax", "optax", "gymnax", "orbax-checkpoint"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # pragma: no cover - a source checkout
+            out[name] = "unknown"
+    return out
+
+
+def _device() -> dict[str, Any]:
+    device = jax.devices()[0]
+    return {"backend": jax.default_backend(), "kind": getattr(device, "device_kind", ""),
+            "count": jax.device_count(), "processor": platform.machine()}
+
+
+def execute(plan: Plan, progress: bool = True) -> int:
+    """Train the plan; the exit status (0 done, 130/143 stopped by SIGINT/SIGTERM and
+    saved, 1 a non-finite training metric)."""
+    learner = presets.LEARNERS[plan.algo]
+    algo, config, folder, info = learner.load().ALGORITHM, plan.config, plan.folder, plan.info
+    for note in plan.notes:
+        print(f"jaxrl: note: {note}")
+    folder.mkdir(parents=True, exist_ok=True)
+    if plan.resume is None and not (folder / runs.CONFIG).exists():
+        info.update(versions=_versions(), device=_device())
+        runs.write_json(folder / runs.CONFIG, info)
+    chunk0 = -1 if plan.resume is None else int(plan.resume["chunk"])
+    runs.keep_rows(folder, chunk0 - 1)
+    keys = runs.keys_of(info)
+    setup = algo.make(config)
+    schedule = setup.schedule
+    unit = "episodes" if learner.budget == "episodes" else "steps"
+    total = schedule.calls * schedule.steps_per_call
+    state = jax.eval_shape(lambda k: algo.init(setup, config, k), keys[0])
+    metric_names = list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
+    print(f"jaxrl train {plan.algo}: {config.env}, {info['seeds']} seed(s) x {total} "
+          f"{unit}; {info['preset']}")
+    print(f"run folder: {folder}" + (f" (resuming after chunk {chunk0})" if chunk0 > 0
+                                     else ""))
+    found: dict[str, str] = {}
+
+    def hook(p: driver.Progress) -> None:
+        if not found:
+            found["name"], found["label"] = report.headline(p.outputs, p.metrics)
+            bar.label = found["label"]
+        metrics = {k: p.metrics.get(k) for k in metric_names} if p.metrics else \
+            dict.fromkeys(metric_names)
+        runs.append_rows(folder, report.rows(p.chunk, p.env_steps, p.outputs, metrics))
+        bad = report.non_finite(p.metrics)
+        if bad is not None and stop.reason is None:
+            stop.reason = f"{bad} in chunk {p.chunk}"
+        value = report.headline_values(found["name"], p.evaluation, p.metrics)
+        bar.update(p.env_steps, None if value is None else float(value.mean()),
+                   first=p.chunk == max(chunk0, 0))
+
+    def checkpoint(snapshot: driver.Snapshot) -> None:
+        if stop.reason is None:  # keep the last finite checkpoint
+            runs.save_checkpoint(folder, snapshot)
+
+    with Stop() as stop, report.Bar(total, info["seeds"], unit, "", progress) as bar:
+        result = driver.run(algo, config, keys, hook=hook, checkpoint=checkpoint,
+                            resume=plan.resume, stop=stop)
+    return finish(plan, result, found, stop, total, unit)
+
+
+def finish(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: Stop,
+           total: int, unit: str) -> int:
+    """Write the summary and the plot, print the closing lines, return the status."""
+    folder, info = plan.folder, plan.info
+    steps, values = curve_values(result.curve, found["name"])
+    finals = values[:, -1]
+    summary = report.summary(info, finals, found["label"], result, total, unit, str(folder))
+    runs.write_json(folder / runs.SUMMARY, summary)
+    runs.plot_curve(folder / runs.PLOT, steps, values,
+                    f"{plan.algo} on {info['env']}, {info['seeds']} seed(s)",
+                    f"{'episodes' if unit == 'episodes' else 'environment steps'} per seed")
+    if result.chunks_done:
+        print(f"final {found['label']} per seed: " + " ".join(f"{v:.3g}" for v in finals))
+        print(f"mean {finals.mean():.4g}, min {finals.min():.4g}, max {finals.max():.4g}; "
+              f"compile {result.compile_s:.1f} s, train {result.wall_s:.1f} s")
+    print(f"run folder: {folder}  ({runs.CONFIG}, {runs.METRICS}, {runs.SUMMARY}, "
+          f"{runs.PLOT}, {runs.CHECKPOINTS}/)")
+    done = int(result.curve.env_steps[0, -1])
+    if stop.reason is not None:
+        print(f"jaxrl: error: training diverged: {stop.reason}; stopped, keeping the last "
+              f"finite checkpoint ({done - done // max(result.chunks_done, 1)} {unit})",
+              flush=True)
+        return 1
+    if stop.signum is not None:
+        print(f"jaxrl: stopped after {done} of {total} {unit} per seed, checkpoint saved; "
+              f"go on with: jaxrl train --resume {folder}", flush=True)
+        return 128 + stop.signum
+    if not result.complete:  # pragma: no cover - the driver stops only when asked
+        return 1
+    return 0
+
+
+def curve_values(curve: driver.Curve, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(steps[E], values[seeds, E])`` of the headline over the run."""
+    where, key = name.split(":", 1)
+    steps = np.asarray(curve.env_steps[0])
+    if where == "evaluation":
+        x = np.asarray(curve.evaluation[key], dtype=float)
+    else:
+        x = np.asarray(curve.train[key], dtype=float)
+        steps = steps[1:]
+    return steps, x.reshape(*x.shape[:2], -1).mean(-1)
+

@@ -1,0 +1,130 @@
+"""What a run reports, for every learner alike: its headline number, the rows of
+``metrics.csv``, ``summary.json``, the progress bar and the closing lines."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+#: ``(evaluation key, label)``, the first the learner's evaluation has: the headline
+#: number of a run (tabular Q-learning is scored against the exact model's optimum:
+#: the share of states from which its greedy policy reaches the goal).
+HEADLINES = (("return", "greedy return"),
+             ("greedy_success", "greedy success"))
+TRAIN_HEADLINE = ("episode_return", "training episode return")
+
+
+def headline(evaluation: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, str]:
+    """``(where:key, label)`` of the headline number, from what a chunk reports."""
+    for key, label in HEADLINES:
+        if key in evaluation:
+            return f"evaluation:{key}", label
+    return f"train:{TRAIN_HEADLINE[0]}", TRAIN_HEADLINE[1]
+
+
+def headline_values(name: str, evaluation: dict[str, Any], metrics: dict[str, Any]
+                    ) -> np.ndarray | None:
+    """``[seeds]`` headline value per seed (``None`` when this point has none, as the
+    training metrics before the first chunk)."""
+    where, key = name.split(":", 1)
+    source = evaluation if where == "evaluation" else metrics
+    if key not in source:
+        return None
+    x = np.asarray(source[key], dtype=float)
+    return x.reshape(x.shape[0], -1).mean(-1)
+
+
+def rows(chunk: int, env_steps: int, evaluation: dict[str, np.ndarray],
+         metrics: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One ``metrics.csv`` row per seed: the chunk, env steps, each evaluation output
+    (its mean/min/max where it has several values per seed, as greedy episodes) and each
+    training metric (its mean per seed over the chunk), with the same columns at every
+    chunk (empty before training)."""
+    seeds = next(iter(evaluation.values())).shape[0] if evaluation else \
+        next(iter(metrics.values())).shape[0]
+    out = []
+    for s in range(seeds):
+        row: dict[str, Any] = {"chunk": chunk, "env_steps": env_steps, "seed": s}
+        for key, value in evaluation.items():
+            x = np.asarray(value[s], dtype=float).ravel()
+            if x.size > 1:
+                row.update({f"{key}_mean": x.mean(), f"{key}_min": x.min(),
+                            f"{key}_max": x.max()})
+            else:
+                row[key] = x[0]
+        for key, value in metrics.items():
+            row[f"train_{key}"] = "" if value is None else \
+                float(np.asarray(value[s], dtype=float).mean())
+        out.append(row)
+    return out
+
+
+def non_finite(metrics: dict[str, np.ndarray]) -> str | None:
+    """The first training metric that is not finite in some seed, as text."""
+    for key, value in metrics.items():
+        x = np.asarray(value, dtype=float).reshape(len(value), -1)
+        bad = ~np.isfinite(x).all(-1)
+        if bad.any():
+            return f"{key} is {x[bad][0][~np.isfinite(x[bad][0])][0]} in seed " \
+                   f"{int(np.argmax(bad))}"
+    return None
+
+
+def summary(info: dict[str, Any], finals: np.ndarray, label: str, result: Any,
+            budget: int, unit: str, folder: str) -> dict[str, Any]:
+    """``summary.json``: the same keys for every learner."""
+    seeds = int(info["seeds"])
+    done = int(result.curve.env_steps[0, -1])
+    return {
+        "algo": info["algo"], "env": info["env"], "preset": info["preset"],
+        "seeds": seeds, "seed": info["seed"], "complete": bool(result.complete),
+        "budget": budget, "unit": unit, "env_steps": done,
+        "metric": label, "final_per_seed": [float(v) for v in finals],
+        "final_mean": float(finals.mean()), "final_min": float(finals.min()),
+        "final_max": float(finals.max()),
+        "wall_s": result.wall_s, "compile_s": result.compile_s,
+        "steps_per_s": seeds * done / result.wall_s if result.wall_s > 0 else math.nan,
+        "devices": result.devices, "run_folder": folder,
+    }
+
+
+class Bar:
+    """The one progress bar: steps, steps/s over all seeds, ETA, the headline mean over
+    the seeds; ``enabled=False`` prints nothing."""
+
+    def __init__(self, total: int, seeds: int, unit: str, label: str, enabled: bool = True):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.seeds, self.label, self.start = seeds, label, None
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn(unit), TextColumn("{task.fields[speed]}"), TimeRemainingColumn(),
+            TextColumn("{task.fields[value]}"), disable=not enabled)
+        self.task = self.progress.add_task("compiling", total=total, speed="", value="")
+
+    def __enter__(self) -> Bar:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def update(self, done: int, value: float | None, first: bool = False) -> None:
+        """``done`` steps (per seed) so far; ``value``: the headline mean."""
+        now = time.perf_counter()
+        if first or self.start is None:
+            self.start, self.start_done = now, done
+        rate = (done - self.start_done) * self.seeds / max(now - self.start, 1e-9)
+        self.progress.update(
+            self.task, completed=done, description="training",
+            speed=f"{rate:,.0f}/s" if done > self.start_done else "",
+            value="" if value is None else f"{self.label} {value:.3g}")

@@ -1,0 +1,255 @@
+"""``jaxrl train ALGO``: a config from a preset and the command line, checked whole before
+anything compiles or touches the disk, then trained seed by seed in compiled chunks into
+a run folder (:mod:`jaxrl.runs`), checkpointed after each chunk; SIGINT/SIGTERM stop
+after the chunk running, save, and say how to resume (``jaxrl train --resume DIR``)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jaxrl import presets
+from jaxrl.cli import fields
+from jaxrl.cli.errors import UsageError, closest
+
+#: Options of ``jaxrl train`` that are not config fields.
+COMMON = ("algo", "env", "seeds", "seed", "steps", "set", "config", "out", "resume",
+          "no_progress")
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """The options every ``jaxrl train ALGO`` has (field flags come from the config)."""
+    add = parser.add_argument
+    add("algo", nargs="?", metavar="ALGO", help=f"one of {', '.join(presets.LEARNERS)}")
+    add("--env", help="environment (default: the algorithm's first preset; `jaxrl list`)")
+    add("--seeds", default="4", help="independent seeds, trained at once (default: 4)")
+    add("--seed", default="0", help="base random seed: keys split from key(SEED)")
+    add("--steps", help="the budget: environment steps per seed (qlearning: --episodes)")
+    add("--set", action="append", default=[], metavar="FIELD=VALUE",
+        help="set any config field (repeatable)")
+    add("--config", type=Path, help="a .toml or .json file of field = value")
+    add("--out", type=Path, help="the run folder (default: runs/ALGO-ENV-TIMESTAMP)")
+    add("--resume", type=Path, metavar="DIR", help="go on with the run in DIR")
+    add("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_field_flags(parser: argparse.ArgumentParser, config: Any) -> None:
+    """A flag per config field, named as the field (``--learning_rate`` and
+    ``--learning-rate``), its default the preset's value."""
+    group = parser.add_argument_group(f"{type(config).__name__} fields")
+    for name in fields.field_types(type(config)):
+        if name == "env":
+            continue
+        flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+        group.add_argument(*flags, dest=f"field:{name}", default=argparse.SUPPRESS,
+                           metavar="V", help=f"(preset: {getattr(config, name)!r})")
+
+
+@dataclass
+class Plan:
+    """A run, checked: what to train, where, and from which checkpoint."""
+
+    algo: str
+    config: Any
+    info: dict[str, Any]
+    folder: Path
+    resume: dict[str, Any] | None
+    notes: list[str]
+
+
+def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
+    """The checked run the command line asks for, or a :class:`UsageError`."""
+    from jaxrl import runs
+
+    if args.resume is not None:
+        fresh = (args.algo, args.env, args.steps, args.config, args.out)
+        if any(v is not None for v in fresh) or args.set or args.seeds != "4" or \
+                args.seed != "0" or any(k.startswith("field:") for k in vars(args)):
+            raise UsageError("--resume goes on with the run as it was configured: give "
+                             "no other options than --no-progress")
+        try:
+            info = runs.read_info(args.resume)
+            config = runs.config_of(info)
+            host = runs.latest_checkpoint(args.resume)
+        except ValueError as error:
+            raise UsageError(f"--resume {error}") from None
+        _check_writable(args.resume)
+        return Plan(info["algo"], config, info, args.resume, host, [])
+
+    algo = args.algo
+    seeds = _count("--seeds", args.seeds, 1)
+    seed = _count("--seed", args.seed, 0)
+    config, preset_text = presets.preset(algo, args.env and _env(args.env))
+    learner = presets.LEARNERS[algo]
+    changes: dict[str, Any] = {}
+    if args.config is not None:
+        changes.update(fields.read_file(args.config))
+    for item in args.set:
+        if "=" not in item:
+            raise UsageError(f"--set {item!r}: expected FIELD=VALUE")
+        name, value = item.split("=", 1)
+        changes[name.strip()] = value
+    changes.update({k.split(":", 1)[1]: v for k, v in vars(args).items()
+                    if k.startswith("field:")})
+    if args.steps is not None:
+        if learner.budget != "total_steps":
+            raise UsageError(f"{algo} counts its budget in {learner.budget}: use "
+                             f"--{learner.budget} (episodes of max_steps steps)")
+        changes["total_steps"] = args.steps
+    if "env" in changes and args.env is None:
+        config = config.replace(env=_env(str(changes.pop("env"))))
+    else:
+        changes.pop("env", None)
+    config = fields.apply(config, changes)
+    config, notes = shorten(config, set(changes))
+    setup = check(algo, config)
+    _check_memory(algo, config, setup, seeds)
+    folder = args.out or Path("runs") / f"{algo}-{config.env}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_new_folder(folder, algo)
+    info = {"kind": runs.KIND, "algo": algo, "env": config.env, "seeds": seeds,
+            "seed": seed, "preset": preset_text, "config": fields.to_json(config),
+            "command": ["jaxrl", *argv]}
+    return Plan(algo, config, info, folder, None, notes)
+
+
+def _count(flag: str, text: str, minimum: int) -> int:
+    try:
+        value = fields.parse(flag, int, text)
+    except fields.ConfigError as error:
+        raise UsageError(str(error)) from None
+    if value < minimum:
+        raise UsageError(f"{flag} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env(name: str) -> str:
+    from jaxrl.envs.registry import registered_envs
+
+    known = registered_envs()
+    if name not in known:
+        raise UsageError(f"unknown environment {name!r}{closest(name, known)}; "
+                         "`jaxrl list` shows the presets")
+    return name
+
+
+def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
+    """Fit a config's step counts to its budget, saying what changed: the fields that
+    were not asked for and would not fit a short run (``learning_starts`` at most half
+    of it, ``exploration_steps`` 30 %), and the evaluation interval to a divisor of the
+    budget, so that the run trains exactly the budget asked for."""
+    notes = []
+    budget = getattr(config, "total_steps", None)
+    changes = {}
+    if budget is not None:
+        for name, cap in (("learning_starts", budget // 2),
+                          ("exploration_steps", max(1, budget * 3 // 10))):
+            value = getattr(config, name, None)
+            if value is not None and name not in asked and value > cap:
+                changes[name] = cap
+                notes.append(f"{name} {value} -> {cap} (it must fit in total_steps "
+                             f"{budget}; set --{name} to choose)")
+        per_call = getattr(config, "num_envs", 1)
+        if budget % per_call:
+            exact = math.ceil(budget / per_call) * per_call
+            changes["total_steps"], budget = exact, exact
+            notes.append(f"total_steps {config.total_steps} -> {exact} (whole steps of "
+                         f"all {per_call} environments)")
+        interval, calls = "eval_every", budget // per_call
+    else:
+        interval, calls, per_call = "eval_every_episodes", config.episodes, 1
+    asked_every = getattr(config, interval) or calls * per_call
+    want = max(1, math.ceil(asked_every / per_call))
+    divisor = min((d for d in range(1, calls + 1) if calls % d == 0),
+                  key=lambda d: (abs(d - want), -d))
+    if divisor * per_call != asked_every:
+        changes[interval] = divisor * per_call
+        notes.append(f"{interval} {asked_every} -> {divisor * per_call} (a divisor of the "
+                     "budget: every chunk the same, none past the budget)")
+    return config.replace(**changes), notes
+
+
+def check(algo: str, config: Any) -> Any:
+    """The learner's own check and setup (its one ``ValueError`` line as usage)."""
+    try:
+        return presets.LEARNERS[algo].load().ALGORITHM.make(config)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_memory(algo: str, config: Any, setup: Any, seeds: int) -> None:
+    """Refuse a run whose training state cannot fit in memory (from its shapes)."""
+    import jax
+
+    module = presets.LEARNERS[algo].load()
+    shapes = jax.eval_shape(lambda k: module.ALGORITHM.init(setup, config, k),
+                            jax.random.key(0))
+    need = seeds * sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(shapes)
+                       if hasattr(x.dtype, "itemsize"))
+    device = jax.devices()[0]
+    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    have = (stats or {}).get("bytes_limit") or \
+        os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if need > 0.8 * have:
+        raise UsageError(f"the training state of {seeds} seed(s) needs {need / 2**30:.1f} "
+                         f"GiB (buffer_size, num_envs, network sizes), more than 80% of "
+                         f"the {have / 2**30:.1f} GiB this device has")
+
+
+def check_new_folder(folder: Path, algo: str) -> None:
+    """``--out`` must be a new or empty folder, in a place that can be written."""
+    if folder.exists():
+        if not folder.is_dir():
+            raise UsageError(f"--out {folder}: exists and is not a folder")
+        if any(folder.iterdir()):
+            from jaxrl import runs
+            try:
+                info = runs.read_info(folder)
+            except ValueError:
+                raise UsageError(f"--out {folder}: exists and is not a jaxrl run folder; "
+                                 "choose a new or empty folder") from None
+            what = "a run of the same algorithm" if info["algo"] == algo else \
+                f"a run of {info['algo']}, not {algo}"
+            raise UsageError(f"--out {folder}: holds {what}: `jaxrl train --resume "
+                             f"{folder}` goes on with it; choose a new folder to start over")
+    _check_writable(folder)
+
+
+def _check_writable(folder: Path) -> None:
+    parent = folder
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {folder}: cannot write in {parent}")
+
+
+class Stop:
+    """SIGINT and SIGTERM while training: finish the chunk running, save, stop."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.reason: str | None = None
+
+    def __enter__(self) -> Stop:
+        self.previous = {s: signal.signal(s, self._handle)
+                         for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            print(f"\njaxrl: {signal.Signals(signum).name}: stopping after this chunk "
+                  "(saving it)", file=sys.stderr, flush=True)
+        self.signum = signum
+
+    def __call__(self) -> bool:
+        return self.signum is not None or self.reason is not None

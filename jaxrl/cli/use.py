@@ -1,0 +1,191 @@
+"""``jaxrl eval``, ``render``, ``plan``, ``maze`` and ``list``: using what was trained,
+planning with a known model, and what the library ships."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from jaxrl.cli.errors import UsageError, closest
+
+
+def _load(run: Path) -> Any:
+    from jaxrl import runs
+
+    try:
+        return runs.load(run)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _int(flag: str, text: str | None, minimum: int, default: int | None = None) -> int | None:
+    from jaxrl.cli.fields import ConfigError, parse
+
+    if text is None:
+        return default
+    try:
+        value = parse(flag, int, text)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    if value < minimum:
+        raise UsageError(f"{flag} must be >= {minimum}, got {value}")
+    return value
+
+
+def _seed(loaded: Any, text: str | None) -> int | None:
+    seed = _int("--seed", text, 0)
+    if seed is not None and seed >= loaded.info["seeds"]:
+        raise UsageError(f"--seed {seed}: the run has seeds 0 to {loaded.info['seeds'] - 1}")
+    return seed
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    """Greedy returns per seed of a trained run, ``--episodes`` fresh episodes each."""
+    import jax
+    import numpy as np
+
+    from jaxrl import driver
+
+    episodes = _int("--episodes", args.episodes, 1)
+    loaded = _load(args.run)
+    seed = _seed(loaded, args.seed)
+    algo, config = loaded.algorithm, loaded.config
+    setup = algo.make(config)
+    seeds = range(loaded.info["seeds"]) if seed is None else [seed]
+
+    def one(state, key):
+        return driver.greedy_episodes(
+            setup.env, setup.env_params, episodes,
+            lambda obs: algo.greedy_action(setup, config, state, obs), key)
+
+    states = jax.tree.map(lambda x: x[np.asarray(list(seeds))], loaded.state)
+    keys = jax.random.split(jax.random.key(10_000), len(seeds))
+    out = jax.jit(jax.vmap(one))(states, keys)
+    returns = np.asarray(out["return"])
+    print(f"{loaded.algo} on {config.env}: greedy return over {episodes} episode(s) per "
+          f"seed{'' if loaded.complete else ' (an interrupted run: its last checkpoint)'}")
+    for s, r in zip(seeds, returns, strict=True):
+        print(f"seed {s}: mean {r.mean():.2f}  min {r.min():.2f}  max {r.max():.2f}")
+    print(f"all: mean {returns.mean():.2f}")
+    return 0
+
+
+def command_render(args: argparse.Namespace) -> int:
+    """An episode of the best (or ``--seed``) seed as a GIF, drawn by the environment's
+    renderer."""
+    import jax
+    import numpy as np
+
+    from jaxrl.envs.renderers import renderer, save_gif
+
+    loaded = _load(args.run)
+    seed = _seed(loaded, args.seed)
+    algo, config = loaded.algorithm, loaded.config
+    setup = algo.make(config)
+    draw = renderer(setup.env)
+    if draw is None:
+        raise UsageError(f"{config.env} has no renderer (drawn: Maze, Pendulum, "
+                         "DiscretePendulum, HybridPendulum, Pendulum-v1, CartPole-v1)")
+    limit = getattr(setup.env_params, "max_steps_in_episode", 500)
+    steps = _int("--steps", args.steps, 1, limit)
+    if args.out.exists() and args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a folder")
+    state = loaded.seed_state(seed)
+    env, params = setup.env.env, setup.env_params
+    obs, env_state = env.reset(jax.random.key(0), params)
+    step = jax.jit(lambda k, s, a: env.step(k, s, a, params))
+    act = jax.jit(lambda o: algo.greedy_action(
+        setup, config, state, jax.tree.map(lambda x: x[None], o))[0])
+    frames, total, key = [draw(env_state, params)], 0.0, jax.random.key(1)
+    for _ in range(steps):
+        key, k = jax.random.split(key)
+        obs, env_state, reward, terminated, truncated, _ = step(k, env_state, act(obs))
+        total += float(reward)
+        if bool(terminated) or bool(truncated):
+            break
+        frames.append(draw(env_state, params))
+    save_gif(args.out, [np.asarray(f) for f in frames])
+    which = loaded.best if seed is None else seed
+    print(f"wrote {args.out}: {len(frames)} frames of seed {which}, return {total:.2f}")
+    return 0
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    """Value and policy iteration on an environment with an exact model: V and π."""
+    import numpy as np
+
+    from jaxrl.envs.registry import make, registered_envs
+    from jaxrl.envs.tabular import exact_model
+    from jaxrl.tabular.planning import policy_iteration, value_iteration
+
+    if args.env not in registered_envs():
+        raise UsageError(f"unknown environment {args.env!r}"
+                         f"{closest(args.env, registered_envs())}")
+    from jaxrl.cli.fields import ConfigError, parse
+
+    env, params = make(args.env)
+    model = exact_model(env, params)
+    if model is None:
+        raise UsageError(f"{args.env} has no exact model to plan with (planned: Maze, "
+                         "DiscretePendulum, FrozenLake-misc)")
+    try:
+        gamma = parse("--gamma", float, args.gamma or ("0.9" if args.env == "Maze" else
+                                                       "0.99"))
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    if not 0.0 <= gamma < 1.0:
+        raise UsageError(f"--gamma must be in [0, 1), got {gamma}")
+    vi = value_iteration(model.mdp, gamma, tol=1e-5)
+    pi = policy_iteration(model.mdp, gamma)
+    v, policy = np.asarray(vi.values), np.asarray(pi.policy)
+    print(f"{args.env}: {v.size} states, {model.mdp.num_actions} actions, γ = {gamma}")
+    print(f"value iteration: {int(vi.iterations)} sweeps; policy iteration: "
+          f"{int(pi.iterations)} improvements; max |V_vi - V_pi| = "
+          f"{float(np.abs(v - np.asarray(pi.values)).max()):.2e}")
+    if args.env == "Maze":
+        from jaxrl import maze_tables
+        print("V* (reward form)")
+        print(maze_tables.format_table(v))
+        print("greedy policy (G: exit, R: trap)")
+        print(maze_tables.format_policy(policy))
+        return 0
+    width = int(round(v.size ** 0.5)) if int(round(v.size ** 0.5)) ** 2 == v.size else 20
+    with np.printoptions(precision=2, suppress=True, linewidth=150):
+        print("V*, state by state:")
+        print(v.reshape(-1, width) if v.size % width == 0 else v)
+        print("greedy policy (action per state):")
+        print(policy.reshape(-1, width) if policy.size % width == 0 else policy)
+    return 0
+
+
+def command_maze(args: argparse.Namespace) -> int:
+    """Print the lecture's value-iteration tables and the greedy policy."""
+    from jaxrl import maze_tables
+
+    given = args.iterations or list(maze_tables.LECTURE_ITERATIONS)
+    iterations = tuple(sorted({_int("--iterations", str(n), 0) for n in given}))
+    tables, policy = maze_tables.lecture_tables(iterations)
+    print("Get out of the maze: value iteration, V_{n+1}(s) = min_a [c(s) + 0.9 V_n(s')]")
+    print("(costs: green -1, red +1; X is the wall; V_0 = c)\n")
+    for n, values in tables.items():
+        print(f"Iteration {n}")
+        print(maze_tables.format_table(values))
+        print()
+    print(f"Greedy policy after {iterations[-1]} iterations (G: exit, R: trap)")
+    print(maze_tables.format_policy(policy))
+    return 0
+
+
+def command_list(args: argparse.Namespace) -> int:
+    """The algorithms and the presets jaxrl ships."""
+    from jaxrl import presets
+
+    print("algorithms:")
+    for name, learner in presets.LEARNERS.items():
+        print(f"  {name:10} {learner.help}")
+    print("\npresets (jaxrl train ALGO --env ENV; the first of each algorithm is its "
+          "default):")
+    for (algo, env), (text, _) in presets.PRESETS.items():
+        print(f"  {algo:10} {env:17} {text}")
+    return 0
