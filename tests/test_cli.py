@@ -1,68 +1,207 @@
-"""The ``jaxrl train …`` commands: they train, print, write ``DIR/summary.json``, and
-refuse bad input with one clear line (tiny budgets: this checks the product, not learning)."""
+"""The ``jaxrl`` command through its real entry point: every learner trains into a run
+folder with the same summary schema, a trained run is evaluated, rendered, loaded; and
+bad input is one line, exit 2, nothing written (tiny budgets: the product, not learning).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from jaxrl import cli
 
-DEEP_KEYS = {"algo", "env", "seeds", "env_steps", "final_return_per_seed",
-             "final_return_mean", "wall_s", "compile_s", "devices"}
+SUMMARY_KEYS = {"algo", "env", "preset", "seeds", "seed", "complete", "budget", "unit",
+                "env_steps", "metric", "final_per_seed", "final_mean", "final_min",
+                "final_max", "wall_s", "compile_s", "steps_per_s", "devices", "run_folder"}
+TINY_DQN = ["--steps", "800", "--eval_every", "200", "--hidden_sizes", "16",
+            "--eval_episodes", "2", "--batch_size", "16", "--buffer_size", "400"]
 
 
-def _summary(tmp_path, argv: list[str]) -> dict:
-    assert cli.main([*argv, "--out", str(tmp_path)]) == 0
-    return json.loads((tmp_path / "summary.json").read_text())
+def _train(tmp_path, name: str, argv: list[str]) -> tuple[dict, str]:
+    out = tmp_path / name
+    assert cli.main(["train", *argv, "--seeds", "2", "--out", str(out), "--no-progress"]) == 0
+    return json.loads((out / "summary.json").read_text()), str(out)
 
 
-def test_train_qlearning_writes_summary(tmp_path, capsys):
-    summary = _summary(tmp_path, ["train", "qlearning", "--env", "DiscretePendulum",
-                                  "--seeds", "2", "--episodes", "20"])
-    assert {"algo", "env", "seeds", "episodes", "final_return_per_seed",
-            "greedy_success_per_seed", "wall_s"} <= summary.keys()
-    assert summary["algo"] == "qlearning" and summary["seeds"] == 2
-    assert summary["episodes"] == 20
-    assert len(summary["final_return_per_seed"]) == 2
-    assert all(0.0 <= s <= 1.0 for s in summary["greedy_success_per_seed"])
-    assert "training success rate" in capsys.readouterr().out
+@pytest.fixture(scope="module")
+def dqn_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "dqn"
+    assert cli.main(["train", "dqn", *TINY_DQN, "--seeds", "2", "--out", str(out),
+                     "--no-progress"]) == 0
+    return out
 
 
-def test_train_dqn_and_nnq_write_summary(tmp_path):
-    common = ["--env", "CartPole-v1", "--seeds", "2", "--steps", "400", "--eval-every",
-              "200", "--eval-episodes", "2", "--no-progress"]
-    dqn = _summary(tmp_path / "dqn", ["train", "dqn", *common, "--batch-size", "16",
-                                      "--buffer-size", "400"])
-    assert DEEP_KEYS <= dqn.keys()
-    assert dqn["algo"] == "dqn" and dqn["env_steps"] == 400
-    assert len(dqn["final_return_per_seed"]) == 2
-    nnq = _summary(tmp_path / "nnq", ["train", "nnq", *common])
-    assert DEEP_KEYS <= nnq.keys() and nnq["algo"] == "nnq"
+def test_a_run_folder_holds_config_metrics_summary_plot_checkpoints(dqn_run, capsys):
+    names = {p.name for p in dqn_run.iterdir()}
+    assert {"config.json", "metrics.csv", "summary.json", "learning_curve.png",
+            "checkpoints"} <= names
+    info = json.loads((dqn_run / "config.json").read_text())
+    assert info["algo"] == "dqn" and info["seeds"] == 2 and info["env"] == "CartPole-v1"
+    assert info["config"]["total_steps"] == 800 and info["config"]["hidden_sizes"] == [16]
+    assert {"jax", "jaxrl", "flax"} <= info["versions"].keys() and "backend" in info["device"]
+    with (dqn_run / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 5  # seeds x (the first evaluation + 4 chunks)
+    assert [int(r["env_steps"]) for r in rows[::2]] == [0, 200, 400, 600, 800]
+    assert {"return_mean", "return_min", "return_max", "train_loss"} <= rows[0].keys()
+    summary = json.loads((dqn_run / "summary.json").read_text())
+    assert SUMMARY_KEYS <= summary.keys() and summary["complete"]
+    assert summary["env_steps"] == 800 and len(summary["final_per_seed"]) == 2
+    last = [float(r["return_mean"]) for r in rows[-2:]]
+    assert summary["final_per_seed"] == pytest.approx(last)
+    assert (dqn_run / "learning_curve.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("algo", ["ddpg", "td3"])
-def test_train_ddpg_and_td3_write_summary(tmp_path, algo):
-    summary = _summary(tmp_path, [
-        "train", algo, "--env", "Pendulum-v1", "--seeds", "2", "--steps", "200",
-        "--learning-starts", "100", "--batch-size", "16", "--buffer-size", "200",
-        "--hidden", "16,16", "--eval-every", "100", "--eval-episodes", "2",
-        "--actor-lr-end", "1e-5", "--critic-lr-end", "1e-5"])
-    assert DEEP_KEYS <= summary.keys()
-    assert summary["algo"] == algo and summary["seeds"] == 2
-    assert len(summary["final_return_per_seed"]) == 2
-
-
-@pytest.mark.parametrize(("argv", "message"), [
-    (["train", "qlearning", "--env", "CartPole-v1"], "Discrete observation"),
-    (["train", "qlearning", "--lr", "1.5"], "learning_rate"),
-    (["train", "dqn", "--env", "Pendulum-v1", "--steps", "100"], "DDPG"),
-    (["train", "ddpg", "--env", "CartPole-v1"], "DQN"),
-    (["train", "ddpg", "--tau", "0"], "tau"),
+@pytest.mark.parametrize(("algo", "argv"), [
+    ("qlearning", ["--env", "Maze", "--episodes", "20", "--max_steps", "10"]),
+    ("nnq", ["--steps", "400", "--eval_every", "200", "--hidden_sizes", "16",
+             "--eval_episodes", "2"]),
+    ("ddpg", ["--steps", "200", "--learning_starts", "100", "--batch_size", "16",
+              "--buffer_size", "200", "--hidden_sizes", "16,16", "--eval_every", "100",
+              "--eval_episodes", "2", "--set", "actor_learning_rate_end=1e-5"]),
+    ("td3", ["--steps", "200", "--learning_starts", "100", "--batch_size", "16",
+             "--hidden-sizes", "16", "--eval-every", "100", "--eval-episodes", "2"]),
 ])
-def test_bad_input_is_one_clear_line(argv, message, capsys):
+def test_every_learner_writes_the_same_summary(tmp_path, algo, argv):
+    summary, _ = _train(tmp_path, algo, [algo, *argv])
+    assert SUMMARY_KEYS <= summary.keys()
+    assert summary["algo"] == algo and summary["seeds"] == 2 and summary["complete"]
+    assert len(summary["final_per_seed"]) == 2
+
+
+def test_short_runs_are_said_and_budgets_exact(tmp_path, capsys):
+    summary, folder = _train(tmp_path, "dqn", ["dqn", "--steps", "1205", "--hidden_sizes",
+                                               "8", "--eval_episodes", "1"])
+    out = capsys.readouterr().out
+    assert "learning_starts 5000 -> 602" in out and "exploration_steps 30000 -> 361" in out
+    assert "total_steps 1205 -> 1210" in out  # whole steps of the 10 environments
+    assert "eval_every 5000 -> 1210" in out
+    assert summary["env_steps"] == 1210
+    assert f"run folder: {folder}" in out
+
+
+def test_eval_render_load_a_trained_run(dqn_run, tmp_path, capsys):
+    import jaxrl
+
+    assert cli.main(["eval", str(dqn_run), "--episodes", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 0: mean" in out and "seed 1: mean" in out
+    gif = tmp_path / "episode.gif"
+    assert cli.main(["render", str(dqn_run), "--out", str(gif), "--steps", "20"]) == 0
+    from PIL import Image
+
+    with Image.open(gif) as image:
+        assert image.n_frames >= 2 and image.size == (300, 200)
+    run = jaxrl.load(dqn_run)
+    assert run.algo == "dqn" and run.complete and run.config.total_steps == 800
+    assert run.state.params is not None and 0 <= run.best < 2
+    action = run.policy()(np.zeros(4, np.float32))
+    assert action.shape == () and int(action) in (0, 1)
+    assert run.policy(seed=1)(np.zeros((5, 4), np.float32)).shape == (5,)
+
+
+def test_plan_prints_v_and_the_policy(capsys):
+    assert cli.main(["plan", "Maze"]) == 0
+    out = capsys.readouterr().out
+    assert "   0.81    0.9      1      0" in out and "→  →  →  G" in out
+    assert cli.main(["plan", "FrozenLake-misc", "--gamma", "0.95"]) == 0
+    assert "policy iteration" in capsys.readouterr().out
+
+
+def test_list_and_version_and_help_start_no_jax():
+    code = ("import sys; from jaxrl import cli\n"
+            "for argv in (['list'], ['--version'], ['--help'], ['train', '--help']):\n"
+            "    try: cli.main(argv)\n"
+            "    except SystemExit: pass\n"
+            "print('JAX' if 'jax' in sys.modules else 'NOJAX')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "dqn" in out and "CartPole-v1" in out and "jaxrl 0.1.0" in out
+    assert out.strip().endswith("NOJAX")
+
+
+BAD = [
+    (["trian"], "did you mean train"),
+    (["train", "dqm"], "did you mean dqn"),
+    (["train", "dqn", "--env", "CartPol-v1"], "did you mean CartPole-v1"),
+    (["train", "dqn", "--env", "Pendulum-v1"], "DDPG"),
+    (["train", "ddpg", "--env", "CartPole-v1"], "DQN"),
+    (["train", "qlearning", "--env", "CartPole-v1"], "Discrete observation"),
+    (["train", "dqn", "--set", "learning_rat=1e-3"], "did you mean learning_rate"),
+    (["train", "dqn", "--set", "learning_rate"], "FIELD=VALUE"),
+    (["train", "dqn", "--set", "learning_rate=fast"], "expected a number"),
+    (["train", "dqn", "--learning_rate", "inf"], "finite"),
+    (["train", "dqn", "--gamma", "nan"], "finite"),
+    (["train", "dqn", "--gamma", "1.5"], "gamma"),
+    (["train", "ddpg", "--tau", "0"], "tau"),
+    (["train", "dqn", "--steps", "1e13"], "int32"),
+    (["train", "ddpg", "--steps", "1e13"], "int32"),
+    (["train", "dqn", "--buffer_size", "1e10"], "int32"),
+    (["train", "dqn", "--buffer_size", "2e9"], "GiB"),
+    (["train", "dqn", "--steps", "12.5"], "integer"),
+    (["train", "dqn", "--seeds", "0"], "--seeds must be >= 1"),
+    (["train", "dqn", "--hidden_sizes", ""], "hidden_sizes"),
+    (["train", "dqn", "--dueling", "maybe"], "true or false"),
+    (["train", "dqn", "--frobnicate", "3"], "unrecognized arguments"),
+    (["train", "qlearning", "--steps", "100"], "--episodes"),
+    (["train", "dqn", "--config", "missing.toml"], "cannot read"),
+    (["train", "--resume", "nowhere"], "no such run folder"),
+    (["train", "dqn", "--resume", "nowhere"], "no other options"),
+    (["eval", "nowhere"], "no such run folder"),
+    (["plan", "CartPole-v1"], "no exact model"),
+    (["maze", "--iterations", "x"], "integer"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, argv, message,
+                                                       capsys):
+    monkeypatch.chdir(tmp_path)
     assert cli.main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("jaxrl: error:") and message in err
-    assert len(err.splitlines()) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("jaxrl: error:") and message in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in captured.out + err
+    assert not any(tmp_path.iterdir())  # no run folder, nothing half-written
+
+
+def test_bad_files_and_folders(tmp_path, dqn_run, capsys):
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("learning_rate = = 1")
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text('{"learning_rat": 0.1}')
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    cases = [
+        (["--config", str(bad_toml)], "not valid TOML"),
+        (["--config", str(unknown)], "did you mean learning_rate"),
+        (["--out", str(a_file)], "not a folder"),
+        (["--out", str(foreign)], "not a jaxrl run folder"),
+        (["--out", str(dqn_run)], "--resume"),
+    ]
+    if os.geteuid() != 0:  # root writes anywhere
+        cases.append((["--out", str(locked / "run")], "cannot write"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for argv, message in cases:
+        assert cli.main(["train", "dqn", *argv]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("jaxrl: error:") and message in err, (argv, err)
+        assert len(err.splitlines()) == 1
+    assert cli.main(["train", "ddpg", "--out", str(dqn_run)]) == 2
+    assert "a run of dqn, not ddpg" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(foreign)]) == 2
+    assert "not a jaxrl run folder" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(dqn_run), "--seeds", "3"]) == 2
+    assert "no other options" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

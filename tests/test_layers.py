@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jaxrl"
 #: The lecture's chain, in order; a module's rank is that of its longest matching prefix.
 RANKS = {
     # below every learner: the model, the equations, the environments, the driver
-    "jaxrl.mdp": 0, "jaxrl.targets": 0, "jaxrl.checks": 0, "jaxrl.argtypes": 0,
+    "jaxrl.mdp": 0, "jaxrl.targets": 0, "jaxrl.checks": 0,
     "jaxrl.sweep": 0, "jaxrl.devices": 0, "jaxrl.envs": 0, "jaxrl.driver": 0,
     "jaxrl.tabular.bellman": 1, "jaxrl.tabular.planning": 1,  # value and policy iteration
     "jaxrl.tabular.scoring": 1,         # a table's distance to planning's optimum
@@ -23,8 +23,8 @@ RANKS = {
     "jaxrl.deep.dqn": 4,                # replay memory + target network
     "jaxrl.deep.ddpg": 5, "jaxrl.deep.ddpg_setup": 5,  # actor + critic
     # the command line and the package's front door sit on top of everything
-    "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl.tabular.cli": 9, "jaxrl.deep.cli": 9,
-    "jaxrl.deep.ddpg_cli": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,
+    "jaxrl.presets": 9, "jaxrl.runs": 9,  # the learners by name; run folders, load
+    "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,
 }
 
 

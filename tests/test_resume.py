@@ -1,0 +1,94 @@
+"""Exact resume: a real ``jaxrl train`` process, stopped by SIGINT or SIGTERM in the
+middle of training, saves and exits (130 / 143) with a line that says how to go on;
+``jaxrl train --resume`` then ends with parameters, metrics and curve bit-identical to
+a run that was never stopped. A corrupt checkpoint is one clear line, and a
+non-finite loss stops the run keeping the last finite checkpoint."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+import jaxrl
+from jaxrl import cli
+
+ARGS = ["train", "dqn", "--seeds", "2", "--steps", "3000", "--eval_every", "200",
+        "--hidden_sizes", "16", "--eval_episodes", "2", "--batch_size", "16",
+        "--buffer_size", "1000", "--no-progress"]
+
+
+def _leaves(tree):
+    return [np.asarray(jax.random.key_data(x) if jax.dtypes.issubdtype(
+        x.dtype, jax.dtypes.prng_key) else x) for x in jax.tree.leaves(tree)]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    assert cli.main([*ARGS, "--out", str(out)]) == 0
+    return out
+
+
+def _stop_midway(out, signum) -> subprocess.CompletedProcess:
+    process = subprocess.Popen([sys.executable, "-m", "jaxrl.cli", *ARGS, "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "checkpoints" / "2").exists():  # two chunks of 15 trained
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=240)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopped_and_resumed_is_bit_identical(tmp_path, reference, signum):
+    out = tmp_path / "run"
+    stopped = _stop_midway(out, signum)
+    assert stopped.returncode == 128 + signum, stopped.stderr
+    assert f"jaxrl train --resume {out}" in stopped.stdout
+    assert "Traceback" not in stopped.stderr
+    partial = jaxrl.load(out)
+    assert not partial.complete and 2 <= partial.chunks < 15
+    resumed = subprocess.run([sys.executable, "-m", "jaxrl.cli", "train", "--resume", str(out),
+                              "--no-progress"], capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = jaxrl.load(out), jaxrl.load(reference)
+    assert a.complete and a.chunks == b.chunks == 15
+    for x, y in zip(_leaves(a.state), _leaves(b.state), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert (out / "metrics.csv").read_text() == (reference / "metrics.csv").read_text()
+
+
+def test_a_corrupt_checkpoint_is_one_clear_line(tmp_path, reference, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(reference, out)
+    latest = max((out / "checkpoints").iterdir(), key=lambda p: int(p.name))
+    for f in latest.rglob("*"):
+        if f.is_file() and f.stat().st_size > 100:
+            f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])  # truncated
+    assert cli.main(["eval", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxrl: error:") and "unreadable" in err and "intact" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_a_non_finite_loss_stops_keeping_the_last_finite_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "dqn", "--seeds", "2", "--steps", "1000", "--eval_every", "200",
+            "--hidden_sizes", "8", "--eval_episodes", "1", "--batch_size", "8",
+            "--learning_starts", "100", "--learning_rate", "1e30", "--learning_rate_end",
+            "none", "--max_grad_norm", "inf", "--out", str(out), "--no-progress"]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert "diverged" in captured.out and "loss" in captured.out
+    run = jaxrl.load(out) if (out / "checkpoints").exists() else None
+    if run is not None:
+        assert all(np.isfinite(x).all() for x in _leaves(run.state.params))
