@@ -1,7 +1,9 @@
 """Config checks shared by the learners: each bad value is one clear ``ValueError`` line.
 
-Numeric fields may be traced (inside ``jit``/``vmap``: not checked) or stacked arrays
-(a sweep from :func:`jaxrl.sweep.sweep`: every value is checked).
+Each learner's config checks its values when it is made (``__post_init__``, so also on
+``replace`` and on every stacked config of a sweep). Numeric fields may be traced
+(inside ``jit``/``vmap``: not checked) or stacked arrays (a sweep from
+:func:`jaxrl.sweep.sweep`: every value is checked).
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ Condition = tuple[Callable[[float], bool], str]
 
 
 def is_concrete(value: Any) -> bool:
-    """A value that can be checked on the host: set, and not traced."""
-    return value is not None and not isinstance(value, jax.core.Tracer)
+    """A number or an array on the host or on addressable devices, not traced.
+
+    A whitelist: whatever else JAX puts in a config's leaves while it transforms one
+    (tracers, its sentinels, ``ShapeDtypeStruct``, shardings, ``None``) is not checked.
+    """
+    if isinstance(value, jax.core.Tracer):
+        return False
+    if isinstance(value, jax.Array):
+        return value.is_fully_addressable
+    return isinstance(value, bool | int | float | np.ndarray | np.generic)
 
 
 def check_gamma(gamma: Any) -> None:

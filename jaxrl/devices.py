@@ -14,6 +14,7 @@ as they are) and leaves a flag already given in ``XLA_FLAGS`` alone.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 FLAG = "--xla_force_host_platform_device_count"
@@ -23,10 +24,16 @@ def use_cpu_cores(count: int | None = None) -> bool:
     """Ask XLA for ``count`` CPU devices (default: the cores this process may use).
 
     Returns whether the flag was set: ``False`` when ``XLA_FLAGS`` already names a
-    device count, or when JAX's backends are already running (too late to change).
+    device count (left as given), or, with a warning, when JAX's backends are already
+    running (too late to change: call it before the first JAX computation).
     """
     flags = os.environ.get("XLA_FLAGS", "")
-    if FLAG in flags or _backends_started():
+    if FLAG in flags:
+        return False
+    if _backends_started():
+        warnings.warn("use_cpu_cores: JAX has already started its backends, too late to "
+                      "ask for one CPU device per core; call it before the first JAX "
+                      "computation (or set XLA_FLAGS)", RuntimeWarning, stacklevel=2)
         return False
     count = count or len(os.sched_getaffinity(0))
     os.environ["XLA_FLAGS"] = f"{flags} {FLAG}={count}".strip()

@@ -158,21 +158,22 @@ def test_noisy_argmax_and_decaying_schedules_run():
 
 
 @pytest.mark.parametrize(
-    "config, message",
+    "changes, message",
     [
-        (QLearningConfig(env="Pendulum"), "Discrete observation"),
-        (QLearningConfig(env="Maze", learning_rate=0.0), r"\(0, 1\]"),
-        (QLearningConfig(env="Maze", learning_rate=1.5), r"\(0, 1\]"),
-        (QLearningConfig(env="Maze", episodes=-5), "episodes must be positive"),
-        (QLearningConfig(env="Maze", gamma=1.2), "gamma"),
-        (QLearningConfig(env="Maze", epsilon=-0.1), "epsilon"),
-        (QLearningConfig(env="Maze", exploration="boltzmann"), "exploration"),
-        (QLearningConfig(env="Maze", episodes=10, eval_every_episodes=3), "eval_every_episodes"),
+        ({"env": "Pendulum"}, "Discrete observation"),
+        ({"learning_rate": 0.0}, r"\(0, 1\]"),
+        ({"learning_rate": 1.5}, r"\(0, 1\]"),
+        ({"episodes": -5}, "episodes must be >= 1"),
+        ({"gamma": 1.2}, "gamma"),
+        ({"epsilon": -0.1}, "epsilon"),
+        ({"exploration": "boltzmann"}, "exploration"),
+        ({"episodes": 10, "eval_every_episodes": 3}, "eval_every_episodes"),
     ],
 )
-def test_bad_input_is_a_clear_error(config, message):
+def test_bad_input_is_a_clear_error(changes, message):
+    # a bad value fails when the config is made, the environment when the run is
     with pytest.raises(ValueError, match=message):
-        train(config, jax.random.key(0))
+        train(QLearningConfig(**{"env": "Maze", **changes}), jax.random.key(0))
 
 
 def test_trains_on_an_env_given_directly():

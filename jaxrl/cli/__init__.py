@@ -128,10 +128,16 @@ def _train(parser: Parser, argv: list[str]) -> int:
 
 
 def _use_cpu_cores() -> None:
-    # seeds train in parallel over a CPU's cores (jaxrl.devices), set before JAX starts
+    # seeds train in parallel over a CPU's cores (jaxrl.devices), set before JAX starts;
+    # main() called in a process where JAX runs already (a notebook, a test) trains the
+    # seeds on the devices it has, as the library does: no warning for that here
+    import warnings
+
     from jaxrl.devices import use_cpu_cores
 
-    use_cpu_cores()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        use_cpu_cores()
 
 
 if __name__ == "__main__":

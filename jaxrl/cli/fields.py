@@ -161,7 +161,16 @@ def apply(config: Any, changes: dict[str, Any]) -> Any:
     for name, value in changes.items():
         check_name(type(config), name)
         parsed[name] = parse(name, kinds[name], value, getattr(config, name))
-    return config.replace(**parsed)
+    return replace(config, **parsed)
+
+
+def replace(config: Any, **changes: Any) -> Any:
+    """``config.replace(**changes)``, the config's own check of its values (one
+    ``ValueError`` line) as a :class:`ConfigError`."""
+    try:
+        return config.replace(**changes)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def read_file(path: Path) -> dict[str, Any]:

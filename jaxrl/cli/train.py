@@ -172,7 +172,7 @@ def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
         changes[interval] = divisor * per_call
         notes.append(f"{interval} {asked_every} -> {divisor * per_call} (a divisor of the "
                      "budget: every chunk the same, none past the budget)")
-    return config.replace(**changes), notes
+    return fields.replace(config, **changes), notes
 
 
 def check(algo: str, config: Any) -> Any:

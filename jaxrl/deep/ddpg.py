@@ -64,7 +64,7 @@ from jaxrl.deep.ddpg_setup import (
     action_bounds,
     action_dim,
     actor_optimizer,
-    check_config,
+    check_values,
     critic_optimizer,
     make,
     td3_config,
@@ -323,7 +323,7 @@ def greedy_rollout(setup: DDPGSetup, actor_params, env_state, num_steps: int):
     return states, rewards
 
 
-ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+ALGORITHM = driver.Algorithm(make=make, init=init, train_step=train_step,
                              greedy_action=greedy_action)
 
 
@@ -340,7 +340,7 @@ def run(config: DDPGConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
 __all__ = [
     "ALGORITHM", "NOISES", "DDPGConfig", "DDPGSetup", "DDPGState", "action_bounds",
     "actor_optimizer", "critic_optimizer",
-    "actor_loss", "check_config", "critic_loss", "critic_target", "greedy_action",
+    "actor_loss", "check_values", "critic_loss", "critic_target", "greedy_action",
     "greedy_rollout", "init", "learn", "make", "policy", "q_values", "run", "sample",
     "select_action", "store", "target_action", "td3_config", "train", "train_step",
     "update_actor", "update_critic", "update_targets",

@@ -99,6 +99,9 @@ class DDPGConfig(struct.PyTreeNode):
     target_noise_clip: float = 0.5
     max_grad_norm: float | None = None
 
+    def __post_init__(self) -> None:
+        check_values(self)
+
 
 def td3_config(**overrides: Any) -> DDPGConfig:
     """DDPG with TD3's three switches on: twin critics, policy delay 2, smoothing 0.2/0.5."""
@@ -121,32 +124,33 @@ class DDPGSetup(struct.PyTreeNode):
 
 
 def make(config: DDPGConfig, env: Any = None, env_params: Any = None) -> DDPGSetup:
-    """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env, **config.env_options)``."""
+    """Bind the run (the config checked its values when made): ``env``/``env_params``
+    default to ``jaxrl.make(config.env, **config.env_options)``. ``ValueError`` (one
+    line) for an environment DDPG cannot run."""
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
-    schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
-    updates = schedule.learning_updates(config.learning_starts, config.updates_per_step)
-    setup = DDPGSetup(env=env, actor=None, critic=None, schedule=schedule,
-                      critic_updates=updates,
-                      actor_updates=max(1, updates // max(1, config.policy_delay)),
-                      env_params=env_params)
-    check_config(setup, config)
-    return setup.replace(
-        actor=Actor(action_dim=action_dim(env, env_params),
-                    hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                    final_scale=config.final_scale),
-        critic=Critic(hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                      final_scale=config.final_scale))
-
-
-def check_config(setup: DDPGSetup, config: DDPGConfig) -> None:
-    """Raise ``ValueError`` (one clear line) for a config or environment DDPG cannot run."""
-    env, env_params = setup.env, setup.env_params
     check_space("DDPG/TD3", env, "action", env.action_space(env_params), (spaces.Box,),
                 "use DQN (jaxrl.deep.dqn, `jaxrl train dqn`) for discrete actions")
     check_space("DDPG/TD3", env, "observation", env.observation_space(env_params),
                 (spaces.Box, spaces.Discrete))
+    schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
+    updates = schedule.learning_updates(config.learning_starts, config.updates_per_step)
+    return DDPGSetup(
+        env=env,
+        actor=Actor(action_dim=action_dim(env, env_params),
+                    hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
+                    final_scale=config.final_scale),
+        critic=Critic(hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
+                      final_scale=config.final_scale),
+        schedule=schedule,
+        critic_updates=updates,
+        actor_updates=max(1, updates // max(1, config.policy_delay)),
+        env_params=env_params)
+
+
+def check_values(config: DDPGConfig) -> None:
+    """Raise ``ValueError`` (one clear line) for a value DDPG cannot run; every value of a
+    stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "num_critics", "policy_delay", "eval_every",
                           "eval_episodes"))

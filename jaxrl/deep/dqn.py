@@ -145,6 +145,9 @@ class DQNConfig(struct.PyTreeNode):
     adam_eps: float = 1e-8
     average_step: float = 0.002
 
+    def __post_init__(self) -> None:
+        check_values(self)
+
 
 class DQNState(struct.PyTreeNode):
     """The agent: θ, θ⁻, θ̄ (the greedy policy's), the optimiser state, D, the
@@ -172,31 +175,30 @@ class DQNSetup(struct.PyTreeNode):
 
 
 def make(config: DQNConfig, env: Any = None, env_params: Any = None) -> DQNSetup:
-    """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env)``; the network and schedules are built here, once."""
+    """Bind the run (the config checked its values when made): ``env``/``env_params``
+    default to ``jaxrl.make(config.env)``; the network and schedules are built here, once.
+    ``ValueError`` (one line) for an environment DQN cannot run."""
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
-    schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
-    setup = DQNSetup(
-        env=env,
-        network=None,
-        schedule=schedule,
-        num_updates=schedule.learning_updates(config.learning_starts, config.updates_per_step),
-        env_params=env_params,
-    )
-    check_config(setup, config)
-    return setup.replace(network=QNetwork(
-        num_actions=int(env.action_space(env_params).n), hidden_sizes=tuple(config.hidden_sizes),
-        activation=config.activation, dueling=config.dueling, layer_norm=config.layer_norm))
-
-
-def check_config(setup: DQNSetup, config: DQNConfig) -> None:
-    """Raise ``ValueError`` (one clear line) for a config or environment DQN cannot run."""
-    env, env_params = setup.env, setup.env_params
     check_space("DQN", env, "action", env.action_space(env_params), (spaces.Discrete,),
                 "use DDPG (jaxrl.deep.ddpg) for continuous actions")
     check_space("DQN", env, "observation", env.observation_space(env_params),
                 (spaces.Box, spaces.Discrete))
+    schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
+    return DQNSetup(
+        env=env,
+        network=QNetwork(num_actions=int(env.action_space(env_params).n),
+                         hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
+                         dueling=config.dueling, layer_norm=config.layer_norm),
+        schedule=schedule,
+        num_updates=schedule.learning_updates(config.learning_starts, config.updates_per_step),
+        env_params=env_params,
+    )
+
+
+def check_values(config: DQNConfig) -> None:
+    """Raise ``ValueError`` (one clear line) for a value DQN cannot run; every value of a
+    stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "target_update_every", "eval_every",
                           "eval_episodes"))
@@ -375,7 +377,7 @@ def greedy_action(setup: DQNSetup, config: DQNConfig, state: DQNState, obs) -> j
     return jnp.argmax(q_values(setup, state.average_params, obs), axis=-1).astype(jnp.int32)
 
 
-ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+ALGORITHM = driver.Algorithm(make=make, init=init, train_step=train_step,
                              greedy_action=greedy_action)
 
 
@@ -390,7 +392,7 @@ def run(config: DQNConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
 
 
 __all__ = [
-    "ALGORITHM", "DQNConfig", "DQNSetup", "DQNState", "check_config", "greedy_action", "init",
+    "ALGORITHM", "DQNConfig", "DQNSetup", "DQNState", "check_values", "greedy_action", "init",
     "loss_fn", "make", "optimizer", "q_values", "run", "select_action", "td_target",
     "train", "train_step", "update_average", "update_q", "update_target",
 ]

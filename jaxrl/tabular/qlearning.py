@@ -41,6 +41,7 @@ from jaxrl.checks import (
     RATE,
     UNIT_INTERVAL,
     check_choices,
+    check_counts,
     check_gamma,
     check_numbers,
     check_space,
@@ -99,6 +100,9 @@ class QLearningConfig(struct.PyTreeNode):
     epsilon_end: float | None = None
     noise_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        check_values(self)
+
 
 class QLearningState(struct.PyTreeNode):
     """The agent: its Q-table, the number of episodes done, its key and, where the
@@ -147,42 +151,34 @@ class QLearningMetrics(struct.PyTreeNode):
 
 
 def make(config: QLearningConfig, env: Any = None, env_params: Any = None) -> QLearningSetup:
-    """Check the config and bind its run: ``env``/``env_params`` default to
-    ``jaxrl.make(config.env, **config.env_options)``, its time limit ``max_steps``."""
+    """Bind the run (the config checked its values when made): ``env``/``env_params``
+    default to ``jaxrl.make(config.env, **config.env_options)``, its time limit
+    ``max_steps``. ``ValueError`` (one line) for an environment it cannot run."""
     given = env is not None
     env, env_params = driver.environment(config.env, env, env_params, cached_reset=True,
                                          **dict(config.env_options))
     if not given and hasattr(env_params, "max_steps_in_episode"):
         env_params = env_params.replace(max_steps_in_episode=config.max_steps)
-    setup = QLearningSetup(
-        env=env,
-        schedule=driver.Schedule.of(config.episodes,
-                                    config.eval_every_episodes or config.episodes, 1),
-        score=False,
-        env_params=env_params,
-    )
-    check_config(setup, config)
-    model = exact_model(env, env_params)
-    return setup.replace(model=model, score=model is not None and config.track_optimum)
-
-
-def check_config(setup: QLearningSetup, config: QLearningConfig) -> None:
-    """Raise ``ValueError`` with one clear line for a bad config or environment."""
-    env, env_params = setup.env, setup.env_params
-    check_space("tabular Q-learning", env, "observation", env.observation_space(env_params),
-                (spaces.Discrete,), "use DQN for continuous observations")
-    check_space("tabular Q-learning", env, "action", env.action_space(env_params),
-                (spaces.Discrete,), "use DDPG for continuous actions")
-    if config.episodes <= 0:
-        raise ValueError(f"episodes must be positive, got {config.episodes}")
-    if config.max_steps <= 0 or config.num_envs <= 0:
-        raise ValueError("max_steps and num_envs must be positive")
+    for which, hint in (("observation", "DQN for continuous observations"),
+                        ("action", "DDPG for continuous actions")):
+        space = getattr(env, f"{which}_space")(env_params)
+        check_space("tabular Q-learning", env, which, space, (spaces.Discrete,), f"use {hint}")
     every = config.eval_every_episodes
-    if every < 0 or (every and config.episodes % every):
-        raise ValueError(
-            f"eval_every_episodes must be >= 0 and divide episodes ({config.episodes}), "
-            f"got {config.eval_every_episodes}"
-        )
+    if config.episodes % (every or config.episodes):
+        raise ValueError(f"eval_every_episodes must divide episodes ({config.episodes}), "
+                         f"got {every}")
+    model = exact_model(env, env_params)
+    return QLearningSetup(env=env, schedule=driver.Schedule.of(config.episodes,
+                                                               every or config.episodes, 1),
+                          score=model is not None and config.track_optimum,
+                          env_params=env_params, model=model)
+
+
+def check_values(config: QLearningConfig) -> None:
+    """Raise ``ValueError`` with one clear line for a bad value (every value of a swept
+    field; traced ones are not checked)."""
+    check_counts(config, ("episodes", "max_steps", "num_envs"))
+    check_counts(config, ("eval_every_episodes",), minimum=0)
     check_choices({"exploration": (config.exploration, EXPLORATIONS)})
     check_numbers(config, {"learning_rate": RATE, "learning_rate_end": RATE},
                   labels={"learning_rate": "learning_rate (α)",
@@ -368,7 +364,7 @@ def greedy_action(setup: QLearningSetup, config: QLearningConfig, state: QLearni
 
 
 ALGORITHM = driver.Algorithm(
-    make=make, check=check_config, init=init, train_step=run_episode,
+    make=make, init=init, train_step=run_episode,
     greedy_action=greedy_action, evaluate=evaluate, shared=(),
     stack_metrics=True, random_evaluation=False,
 )

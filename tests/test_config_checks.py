@@ -1,0 +1,84 @@
+"""Configs check their values when they are made: on construction, on ``replace``, and
+every value of a stacked (swept) config; traced and abstract values pass through."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxrl.deep.ddpg import DDPGConfig
+from jaxrl.deep.dqn import DQNConfig
+from jaxrl.deep.nnq import NNQConfig
+from jaxrl.devices import use_cpu_cores
+from jaxrl.sweep import sweep
+from jaxrl.tabular.qlearning import QLearningConfig
+
+BAD = [
+    (DQNConfig, {"learning_rate": -1.0}, "learning_rate must be > 0, got -1.0"),
+    (DQNConfig, {"gamma": 1.5}, "gamma (γ) must be in [0, 1], got 1.5"),
+    (DQNConfig, {"batch_size": 200, "buffer_size": 100}, "larger than the replay memory"),
+    (DQNConfig, {"loss": "l1"}, "loss must be one of"),
+    (DQNConfig, {"max_grad_norm": float("nan")}, "max_grad_norm must be > 0, got nan"),
+    (NNQConfig, {"epsilon_end": 2.0}, "epsilon_end must be in [0, 1], got 2.0"),
+    (NNQConfig, {"kernel": "he"}, "kernel must be one of ('lecun', 'uniform001')"),
+    (NNQConfig, {"total_steps": 0}, "total_steps must be >= 1, got 0"),
+    (DDPGConfig, {"tau": 0.0}, "tau must be in (0, 1]"),
+    (DDPGConfig, {"exploration_noise": -0.1}, "exploration_noise must be >= 0 (a noise σ)"),
+    (DDPGConfig, {"learning_starts": -1}, "learning_starts must be >= 0, got -1"),
+    (QLearningConfig, {"learning_rate": 1.5}, "learning_rate (α) must be in (0, 1], got 1.5"),
+    (QLearningConfig, {"episodes": 0}, "episodes must be >= 1, got 0"),
+    (QLearningConfig, {"eval_every_episodes": -5}, "eval_every_episodes must be >= 0"),
+]
+
+
+@pytest.mark.parametrize(("config_class", "values", "message"), BAD)
+def test_a_bad_value_raises_when_the_config_is_made(config_class, values, message):
+    with pytest.raises(ValueError) as made:
+        config_class(**values)
+    assert message in str(made.value) and "\n" not in str(made.value)
+    with pytest.raises(ValueError) as replaced:
+        config_class().replace(**values)
+    assert str(replaced.value) == str(made.value)
+
+
+@pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig])
+def test_the_defaults_are_valid(config_class):
+    config = config_class()
+    assert config.replace(gamma=0.5).gamma == 0.5
+
+
+def test_every_swept_value_is_checked():
+    config = DQNConfig(total_steps=2_000, learning_starts=500, eval_every=1_000)
+    with pytest.raises(ValueError, match=r"learning_rate must be > 0, got -0.5"):
+        sweep(config, learning_rate=[1e-3, 3e-3, -0.5])
+    with pytest.raises(ValueError, match=r"tau must be in \(0, 1\].*, got 2.0"):
+        sweep(DDPGConfig(), tau=[0.5, 2.0])
+    # a stacked config made by hand, as jax.vmap of train takes one, is checked too
+    with pytest.raises(ValueError, match=r"epsilon_end must be in \[0, 1\], got -1.0"):
+        jax.tree.map(lambda *xs: jnp.stack(xs), config, config.replace(epsilon_end=0.1)
+                     ).replace(epsilon_end=jnp.array([0.1, -1.0]))
+    good = sweep(config, learning_rate=[1e-3, 3e-3])
+    np.testing.assert_allclose(good.learning_rate, [1e-3, 3e-3])
+
+
+def test_traced_and_abstract_configs_pass_through():
+    config = sweep(DQNConfig(), learning_rate=[1e-3, 3e-3], gamma=[0.9, 0.99])
+    # under jit and vmap the leaves are tracers; eval_shape's are ShapeDtypeStructs
+    lr = jax.jit(jax.vmap(lambda c: c.learning_rate * c.gamma))(config)
+    np.testing.assert_allclose(lr, [9e-4, 2.97e-3], rtol=1e-6)
+    shapes = jax.eval_shape(lambda c: c, config)
+    assert shapes.learning_rate.shape == (2,)
+    assert jax.tree.map(lambda x: None, DQNConfig()).learning_rate is None
+
+
+def test_use_cpu_cores_after_jax_started_says_so(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "")
+    jax.devices()  # JAX's backends run
+    with pytest.warns(RuntimeWarning, match="too late"):
+        assert use_cpu_cores(2) is False
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a count the user gave is left alone, silently
+        assert use_cpu_cores(2) is False
