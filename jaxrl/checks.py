@@ -39,7 +39,7 @@ def is_concrete(value: Any) -> bool:
 def check_gamma(gamma: Any) -> None:
     """The one discount check: every value of ``gamma`` (a number, or a sweep's stacked
     array) is in [0, 1]; skipped when traced."""
-    if not is_concrete(gamma):
+    if not is_concrete(gamma) and not isinstance(gamma, str | list | tuple):
         return
     try:
         values = np.ravel(np.asarray(gamma, dtype=float))
@@ -89,6 +89,12 @@ def check_numbers(
     labels = labels or {}
     for name, (ok, text) in conditions.items():
         value = getattr(config, name)
+        if isinstance(value, str | list | tuple):
+            try:
+                value = np.asarray(value, dtype=float)
+            except ValueError:
+                raise ValueError(f"{labels.get(name, name)} must be a number, got "
+                                 f"{value!r}") from None
         if not is_concrete(value):
             continue
         for v in np.ravel(np.asarray(value, dtype=float)):

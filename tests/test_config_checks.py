@@ -82,3 +82,10 @@ def test_use_cpu_cores_after_jax_started_says_so(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a count the user gave is left alone, silently
         assert use_cpu_cores(2) is False
+
+
+def test_a_value_that_is_no_number_is_one_line():
+    with pytest.raises(ValueError, match=r"learning_rate must be a number, got '1e-3x'"):
+        DQNConfig(learning_rate="1e-3x")
+    with pytest.raises(ValueError, match=r"gamma \(γ\) must be a number"):
+        NNQConfig(gamma="0.9x")
