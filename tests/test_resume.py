@@ -100,3 +100,46 @@ def test_a_non_finite_loss_stops_keeping_the_last_finite_checkpoint(tmp_path, ca
     run = jaxrl.load(out) if (out / "checkpoints").exists() else None
     if run is not None:
         assert all(np.isfinite(x).all() for x in _leaves(run.state.params))
+
+
+def test_sigterm_with_the_progress_bar_on_a_terminal_shows_the_cursor_again(tmp_path):
+    """On a terminal the bar hides the cursor; a SIGTERM mid-run ends the bar cleanly:
+    the cursor is shown again, then the line that says how to go on."""
+    import os
+    import pty
+    import threading
+
+    out = tmp_path / "run"
+    leader, follower = pty.openpty()
+    argv = [a for a in ARGS if a != "--no-progress"]
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120"}
+    process = subprocess.Popen([sys.executable, "-m", "jaxrl.cli", *argv, "--out", str(out)],
+                               stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # the process closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while not (out / "checkpoints" / "2").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=240) == 128 + signal.SIGTERM
+    reader.join(timeout=10)
+    os.close(leader)
+    text = b"".join(chunks).decode(errors="replace")
+    hide, show = "\x1b[?25l", "\x1b[?25h"
+    assert hide in text, "the bar drew on the terminal"
+    assert show in text[text.rindex(hide):], "the cursor is shown again"
+    assert f"jaxrl train --resume {out}" in text and "Traceback" not in text
