@@ -140,6 +140,9 @@ BAD = [
     (["train", "dqn", "--gamma", "nan"], "finite"),
     (["train", "dqn", "--gamma", "1.5"], "gamma"),
     (["train", "ddpg", "--tau", "0"], "tau"),
+    (["train", "dqn", "--learning_rate", "-1"], "learning_rate must be > 0, got -1.0"),
+    (["train", "dqn", "--batch_size", "100", "--buffer_size", "50"], "replay memory"),
+    (["train", "qlearning", "--set", "gamma=2"], "gamma (γ) must be in [0, 1]"),
     (["train", "dqn", "--steps", "1e13"], "int32"),
     (["train", "ddpg", "--steps", "1e13"], "int32"),
     (["train", "dqn", "--buffer_size", "1e10"], "int32"),
@@ -168,6 +171,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, arg
     err = captured.err.strip()
     assert err.startswith("jaxrl: error:") and message in err, err
     assert len(err.splitlines()) == 1 and "Traceback" not in captured.out + err
+    assert captured.out == ""  # no "compiling", no empty bar before the error
     assert not any(tmp_path.iterdir())  # no run folder, nothing half-written
 
 
