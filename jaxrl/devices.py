@@ -49,15 +49,26 @@ def _backends_started() -> bool:
 
 
 def seed_mesh(num_seeds: int, devices: Any = None) -> Any:
-    """A one-axis mesh (``"seeds"``) over the most of ``devices`` that divides
-    ``num_seeds``; ``None`` when that is a single device."""
+    """A one-axis mesh (``"seeds"``) over ``devices`` (default: all), or over
+    ``num_seeds`` of them when there are fewer seeds; ``None`` when that is a single
+    device. A seed count the mesh does not divide is padded by :func:`jaxrl.driver.run`
+    (:func:`padded_seeds`)."""
     import jax
     import numpy as np
     devices = list(jax.devices() if devices is None else devices)
-    count = max(d for d in range(1, len(devices) + 1) if num_seeds % d == 0)
-    if count == 1:
+    count = min(len(devices), num_seeds)
+    if count <= 1:
         return None
     return jax.sharding.Mesh(np.array(devices[:count]), ("seeds",))
+
+
+def padded_seeds(num_seeds: int, mesh: Any) -> int:
+    """The seed count that fills every device of ``mesh`` equally: ``num_seeds``
+    rounded up to a multiple of its size (``num_seeds`` without a mesh)."""
+    if mesh is None:
+        return num_seeds
+    size = mesh.devices.size
+    return -(-num_seeds // size) * size
 
 
 def shard_seeds(start: Any, chunk: Any, mesh: Any, config_axis: int | None,

@@ -119,8 +119,20 @@ from jaxrl.deep import dqn
 from jaxrl.sweep import sweep
 from test_train import SMALL, _close, _same
 
-assert driver.seed_mesh(3) is None                       # 3 seeds: one device
-assert driver.seed_mesh(4).devices.size == 2
+assert driver.seed_mesh(1) is None                       # 1 seed: one device
+assert driver.seed_mesh(3).devices.size == driver.seed_mesh(4).devices.size == 2
+# 3 seeds on 2 devices: padded to 4, the padding dropped from every output
+keys3 = jax.random.split(jax.random.key(6), 3)
+one = dqn.run(SMALL, keys3, devices=jax.devices()[:1])
+snaps = []
+two = dqn.run(SMALL, keys3, checkpoint=lambda s: snaps.append(s.to_host()))
+assert two.devices == 2 and two.state.step.shape == (3,)
+assert two.curve.eval_return.shape[0] == 3 and snaps[0]["leaf_00000"].shape[0] == 3
+_same(one.curve.eval_return, two.curve.eval_return)
+_close(one.state.params, two.state.params)
+resumed = dqn.run(SMALL, keys3, resume=snaps[0])          # from a 3-seed checkpoint
+_same(resumed.state.params, two.state.params)
+_same(resumed.curve.eval_return, two.curve.eval_return)
 keys = jax.random.split(jax.random.key(5), 4)
 one = dqn.run(SMALL, keys, devices=jax.devices()[:1])
 two = dqn.run(SMALL, keys)

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from jaxrl.devices import seed_mesh, shard_seeds
+from jaxrl.devices import padded_seeds, seed_mesh, shard_seeds
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
 
 
@@ -153,8 +153,10 @@ def run(
     ``stacked_config`` the config has a leading axis matching ``keys`` (a sweep from
     :func:`jaxrl.sweep.sweep`): run ``i`` uses config ``i`` and key ``i``.
 
-    The seeds are split over ``devices`` (default: all of ``jax.devices()``; the most
-    of them that divides the number of seeds), each running its share on its own: on a
+    The seeds are split over ``devices`` (default: all of ``jax.devices()``, or as many
+    as there are seeds), each running its share on its own; a seed count they do not
+    divide is padded with copies of the first seed, dropped from every output (hook,
+    checkpoint, result): the real seeds' numbers do not depend on them. On a
     CPU started with one XLA device per core (:func:`jaxrl.devices.use_cpu_cores`), the
     cores train seeds in parallel, where one device would run them on one core.
 
@@ -170,7 +172,14 @@ def run(
     schedule = setup.schedule
     axis = 0 if stacked_config else None
     start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis)
-    mesh = seed_mesh(keys.shape[0], devices)
+    seeds = keys.shape[0]
+    mesh = seed_mesh(seeds, devices)
+    width = padded_seeds(seeds, mesh)
+    if width > seeds:  # each device the same share: copies of seed 0, dropped from outputs
+        keys = _pad(keys, width)
+        if stacked_config:
+            config = jax.tree.map(lambda x: _pad(x, width), config)
+    real, real_carry = _real(seeds, width, carry_axes)
     if mesh is not None:
         start, chunk = shard_seeds(start, chunk, mesh, axis, carry_axes)
         keys = jax.device_put(keys, jax.sharding.NamedSharding(mesh, P("seeds")))
@@ -189,12 +198,14 @@ def run(
     total = schedule.num_chunks * per_chunk
     if resume is None:
         carry, first = start_c(config, keys)
-        done, outputs = 0, []
+        first, done, outputs = real(first), 0, []
     else:
-        like = (carry_shape, jax.eval_shape(start, config, keys)[1],
-                jax.eval_shape(chunk, config, carry_shape)[1])
+        like = jax.eval_shape(lambda c, f, o: (real_carry(c), real(f), real(o)),
+                              carry_shape, jax.eval_shape(start, config, keys)[1],
+                              jax.eval_shape(chunk, config, carry_shape)[1])
         snap = _restore(resume, like, _impl(keys))
-        carry = jax.device_put(snap.carry, start_c.output_shardings[0])
+        carry = jax.device_put(_pad_carry(snap.carry, carry_axes, width),
+                               start_c.output_shardings[0])
         first, done, outputs = snap.first, snap.chunk, snap.chunks
     if hook is not None:
         last = outputs[-1] if outputs else (first, {})
@@ -203,6 +214,7 @@ def run(
                       jax.device_get(last[0])))
     while done < schedule.num_chunks and not (stop is not None and stop()):
         carry, out = chunk_c(config, carry)
+        out = real(out)
         outputs.append(out)
         done += 1
         if hook is not None:
@@ -210,11 +222,11 @@ def run(
                           _per_seed(out[0]), _per_seed(out[1]), time.perf_counter() - t0,
                           jax.device_get(out[0])))
         if checkpoint is not None:
-            checkpoint(Snapshot(done, carry, first, outputs))
+            checkpoint(Snapshot(done, real_carry(carry), first, outputs))
     jax.block_until_ready(carry)
     wall_s = time.perf_counter() - t0
     if not outputs:  # stopped before the first chunk: a curve of one point
-        outputs = [jax.tree.map(lambda x: jnp.zeros((x.shape[0], 0, *x.shape[1:]), x.dtype),
+        outputs = [jax.tree.map(lambda x: jnp.zeros((seeds, 0, *x.shape[1:]), x.dtype),
                                 jax.eval_shape(chunk, config, carry_shape)[1])]
         stack = partial(jnp.concatenate, axis=1)
     else:
@@ -222,13 +234,40 @@ def run(
     chunks = jax.tree.map(lambda *xs: stack(xs), *outputs)
     curve = jax.vmap(lambda f, c: _curve(schedule, f, c, done))(first, chunks)
     # every leaf with its seed axis again (the `shared` ones were kept once)
-    seeds = keys.shape[0]
+    carry = real_carry(carry)
     agent = carry.agent.replace(**{
         name: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds, *x.shape)),
                            getattr(carry.agent, name)) for name in algo.shared})
     return RunResult(state=agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
                      env_steps=total, devices=1 if mesh is None else mesh.devices.size,
                      chunks_done=done, complete=done == schedule.num_chunks)
+
+
+def _pad(x: jax.Array, width: int) -> jax.Array:
+    """``x`` with copies of its first row appended, to ``width`` rows."""
+    return jnp.concatenate([x, jnp.repeat(x[:1], width - x.shape[0], axis=0)])
+
+
+def _pad_carry(carry: Any, carry_axes: Any, width: int) -> Any:
+    """The carry's batched leaves padded to ``width`` seeds (the shared ones as they are)."""
+    return jax.tree.map(lambda a, x: x if a is None or x.shape[0] == width else _pad(x, width),
+                        carry_axes, carry, is_leaf=lambda a: a is None)  # resumed: real seeds
+
+
+def _real(seeds: int, width: int, carry_axes: Any) -> tuple[Callable, Callable]:
+    """``(real, real_carry)``: a seed-leading tree, and the carry, without the padding
+    seeds (the identity when there are none)."""
+    if width == seeds:
+        return (lambda tree: tree), (lambda carry: carry)
+
+    def real(tree):
+        return jax.tree.map(lambda x: x[:seeds], tree)
+
+    def real_carry(carry):
+        return jax.tree.map(lambda a, x: x if a is None else x[:seeds], carry_axes, carry,
+                            is_leaf=lambda a: a is None)
+
+    return real, real_carry
 
 
 def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int | None):
