@@ -160,3 +160,31 @@ def test_seeds_split_over_devices_train_as_on_one():
     proc = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]
+
+
+FOUR_DEVICES = '''
+import jax
+from jaxrl.devices import use_cpu_cores
+assert use_cpu_cores(4) and jax.device_count() == 4
+from jaxrl.deep import dqn
+from test_train import SMALL, _close, _same
+
+for seeds, used in ((6, 4), (3, 3)):   # 6 seeds padded to 8 over 4 devices; 3 over 3
+    keys = jax.random.split(jax.random.key(7), seeds)
+    one = dqn.run(SMALL, keys, devices=jax.devices()[:1])
+    four = dqn.run(SMALL, keys)
+    assert four.devices == used and four.state.step.shape == (seeds,)
+    _same(one.curve.eval_return, four.curve.eval_return)
+    _close(one.state.params, four.state.params)
+print("ok")
+'''
+
+
+def test_seeds_over_four_devices_any_count():
+    """Four CPU devices: 6 seeds are padded to 8 (the padding dropped), 3 seeds use 3
+    devices; each as on one device (episodes equal, parameters to float rounding)."""
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent)
+    proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]
