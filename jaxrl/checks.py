@@ -36,16 +36,22 @@ def is_concrete(value: Any) -> bool:
     return isinstance(value, bool | int | float | np.ndarray | np.generic)
 
 
+def _numbers(value: Any, label: str, expected: str = "a number") -> np.ndarray | None:
+    """Every number of ``value`` (a number, or a sweep's stacked array), flat; ``None``
+    when it cannot be checked (traced, a placeholder); one line when it is no number."""
+    if not is_concrete(value) and not isinstance(value, str | list | tuple):
+        return None
+    try:
+        return np.ravel(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{label} must be {expected}, got {value!r}") from None
+
+
 def check_gamma(gamma: Any) -> None:
     """The one discount check: every value of ``gamma`` (a number, or a sweep's stacked
     array) is in [0, 1]; skipped when traced."""
-    if not is_concrete(gamma) and not isinstance(gamma, str | list | tuple):
-        return
-    try:
-        values = np.ravel(np.asarray(gamma, dtype=float))
-    except (TypeError, ValueError):
-        raise ValueError(f"gamma (γ) must be a number in [0, 1], got {gamma!r}") from None
-    for v in values:
+    values = _numbers(gamma, "gamma (γ)", "a number in [0, 1]")
+    for v in () if values is None else values:
         if not UNIT_INTERVAL[0](float(v)):
             raise ValueError(f"gamma (γ) must be {UNIT_INTERVAL[1]}, got {float(v)}")
 
@@ -88,15 +94,7 @@ def check_numbers(
     """
     labels = labels or {}
     for name, (ok, text) in conditions.items():
-        value = getattr(config, name)
-        if isinstance(value, str | list | tuple):
-            try:
-                value = np.asarray(value, dtype=float)
-            except ValueError:
-                raise ValueError(f"{labels.get(name, name)} must be a number, got "
-                                 f"{value!r}") from None
-        if not is_concrete(value):
-            continue
-        for v in np.ravel(np.asarray(value, dtype=float)):
+        values = _numbers(getattr(config, name), labels.get(name, name))
+        for v in () if values is None else values:
             if not ok(float(v)):
                 raise ValueError(f"{labels.get(name, name)} must be {text}, got {float(v)}")

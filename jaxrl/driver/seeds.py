@@ -204,8 +204,8 @@ def run(
                               carry_shape, jax.eval_shape(start, config, keys)[1],
                               jax.eval_shape(chunk, config, carry_shape)[1])
         snap = _restore(resume, like, _impl(keys))
-        carry = jax.device_put(_pad_carry(snap.carry, carry_axes, width),
-                               start_c.output_shardings[0])
+        carry = snap.carry if width == seeds else _pad_carry(snap.carry, carry_axes, width)
+        carry = jax.device_put(carry, start_c.output_shardings[0])
         first, done, outputs = snap.first, snap.chunk, snap.chunks
     if hook is not None:
         last = outputs[-1] if outputs else (first, {})
@@ -249,9 +249,10 @@ def _pad(x: jax.Array, width: int) -> jax.Array:
 
 
 def _pad_carry(carry: Any, carry_axes: Any, width: int) -> Any:
-    """The carry's batched leaves padded to ``width`` seeds (the shared ones as they are)."""
-    return jax.tree.map(lambda a, x: x if a is None or x.shape[0] == width else _pad(x, width),
-                        carry_axes, carry, is_leaf=lambda a: a is None)  # resumed: real seeds
+    """A restored carry's batched leaves padded to ``width`` seeds (the shared ones as
+    they are)."""
+    return jax.tree.map(lambda a, x: x if a is None else _pad(x, width), carry_axes, carry,
+                        is_leaf=lambda a: a is None)
 
 
 def _real(seeds: int, width: int, carry_axes: Any) -> tuple[Callable, Callable]:
