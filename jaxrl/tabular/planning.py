@@ -208,6 +208,15 @@ def _policy_model(mdp: TabularMDP, policy: jax.Array):
     )
 
 
+@jax.custom_batching.sequential_vmap
+def _solve(matrix: jax.Array, vector: jax.Array) -> jax.Array:
+    # One LAPACK solve per call, also under vmap (a loop over the batch): XLA's CPU
+    # runs a batched solve's LAPACK calls in parallel on its thread pool, which
+    # deadlocks when every thread of the pool runs a device's computation (seeds split
+    # over one CPU device per core, jaxrl.devices).
+    return jnp.linalg.solve(matrix, vector)
+
+
 @partial(jax.jit, static_argnames=("method", "tol", "max_sweeps"))
 def _policy_evaluation(mdp, policy, gamma, v0, method, tol, max_sweeps) -> jax.Array:
     next_states, probs, rewards = _policy_model(mdp, policy)
@@ -217,7 +226,7 @@ def _policy_evaluation(mdp, policy, gamma, v0, method, tol, max_sweeps) -> jax.A
         rows = jnp.broadcast_to(jnp.arange(num_states), next_states.shape)
         chain = jnp.zeros((num_states, num_states), rewards.dtype)
         chain = chain.at[rows, next_states].add(probs)
-        return jnp.linalg.solve(jnp.eye(num_states, dtype=rewards.dtype) - gamma * chain, rewards)
+        return _solve(jnp.eye(num_states, dtype=rewards.dtype) - gamma * chain, rewards)
 
     def sweep(values):
         expected = sum(probs[k] * values[next_states[k]] for k in range(next_states.shape[0]))
