@@ -9,6 +9,9 @@ The flag must be set before JAX starts its CPU backend, so this is for programs 
 own their process (the ``jaxrl`` command line, the benchmarks); a library user sets
 ``XLA_FLAGS`` themselves. It changes nothing on a GPU or TPU (their devices are used
 as they are) and leaves a flag already given in ``XLA_FLAGS`` alone.
+
+:func:`start_processes` joins the processes of a run over many hosts
+(:mod:`jaxrl.driver.hosts`); it too must come before JAX starts.
 """
 
 from __future__ import annotations
@@ -38,6 +41,21 @@ def use_cpu_cores(count: int | None = None) -> bool:
     count = count or len(os.sched_getaffinity(0))
     os.environ["XLA_FLAGS"] = f"{flags} {FLAG}={count}".strip()
     return True
+
+
+def start_processes(coordinator: str | None = None, num_processes: int | None = None,
+                    process_id: int | None = None, *, heartbeat_timeout_s: int = 100,
+                    initialization_timeout_s: int = 300) -> None:
+    """Join this process to a run of ``num_processes`` (``jax.distributed.initialize``;
+    with no arguments, from the cluster's environment). Call it before any other JAX
+    computation. On CPUs the processes' collectives go through gloo (XLA's CPU
+    collectives; GPUs and TPUs use their own)."""
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator, num_processes, process_id,
+                               heartbeat_timeout_seconds=heartbeat_timeout_s,
+                               initialization_timeout=initialization_timeout_s)
 
 
 def _backends_started() -> bool:

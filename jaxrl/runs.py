@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from jaxrl import driver, presets
+from jaxrl.driver import hosts
 
 CONFIG, METRICS, SUMMARY, PLOT, CHECKPOINTS = (
     "config.json", "metrics.csv", "summary.json", "learning_curve.png", "checkpoints")
@@ -73,24 +74,31 @@ def _manager(folder: Path, create: bool = False):
     return ocp.CheckpointManager(
         Path(folder).absolute() / CHECKPOINTS,
         options=ocp.CheckpointManagerOptions(max_to_keep=2, create=create,
-                                             enable_async_checkpointing=False))
+                                             enable_async_checkpointing=False),
+        item_handlers=ocp.StandardCheckpointHandler())
 
 
 def save_checkpoint(folder: Path, snapshot: driver.Snapshot) -> None:
     """Save ``snapshot`` as checkpoint ``snapshot.chunk`` (orbax writes it to a
     temporary folder and renames it when complete: a save cut short never replaces the
-    last good checkpoint; the two newest are kept)."""
+    last good checkpoint; the two newest are kept). In a run over several processes
+    every process calls it with its own snapshot (:func:`jaxrl.driver.hosts.to_global`)."""
     import orbax.checkpoint as ocp
 
+    host = snapshot.to_host()
+    if jax.process_count() > 1:  # one row per process, each written by its process
+        host = hosts.to_global(host)
     manager = _manager(folder, create=True)
-    manager.save(snapshot.chunk, args=ocp.args.StandardSave(snapshot.to_host()))
+    manager.save(snapshot.chunk, args=ocp.args.StandardSave(host))
     manager.wait_until_finished()
     manager.close()
 
 
 def latest_checkpoint(folder: Path) -> dict[str, np.ndarray] | None:
     """The newest checkpoint's arrays (``None`` if there is none), or a
-    :class:`RunError` naming a checkpoint that cannot be read."""
+    :class:`RunError` naming a checkpoint that cannot be read. In a run over several
+    processes each reads its own row; read by one process, a run of ``P`` processes
+    gives every leaf with a leading axis of ``P``."""
     if not (Path(folder) / CHECKPOINTS).is_dir():
         return None
     manager = _manager(folder)
@@ -101,7 +109,8 @@ def latest_checkpoint(folder: Path) -> dict[str, np.ndarray] | None:
     import orbax.checkpoint as ocp
 
     try:
-        return manager.restore(step, args=ocp.args.StandardRestore())
+        target = hosts.restore_target(manager.item_metadata(step))
+        return hosts.local_rows_of(manager.restore(step, args=ocp.args.StandardRestore(target)))
     except Exception as error:  # orbax/tensorstore raise many kinds: one line for all
         older = [s for s in steps if s != step]
         hint = (f"; the previous one ({CHECKPOINTS}/{max(older)}) is intact: remove "
@@ -245,13 +254,22 @@ def load(folder: str | Path) -> Loaded:
     config = config_of(info)
     learner = presets.LEARNERS[info["algo"]]
     algo = learner.load().ALGORITHM
-    snapshot = driver.restore(algo, config, keys_of(info), host)
-    seeds = info["seeds"]
-    agent = snapshot.carry.agent
-    agent = agent.replace(**{
-        name: jax.tree.map(lambda x: jax.numpy.broadcast_to(x, (seeds, *x.shape)),
-                           getattr(agent, name)) for name in algo.shared})
-    last = snapshot.chunks[-1][0]
+    seeds, processes = info["seeds"], info.get("processes", 1)
+    agents, lasts = [], []
+    for p in range(processes):  # a run over P processes: each one's row, its seeds
+        part = hosts.share(seeds, processes, p)
+        keys = hosts.rows(keys_of(info), part) if processes > 1 else keys_of(info)
+        snapshot = driver.restore(algo, config, keys, host if processes == 1 else
+                                  {k: v[p] for k, v in host.items()})
+        agent = snapshot.carry.agent
+        agent = agent.replace(**{
+            name: jax.tree.map(lambda x, n=part.per: jax.numpy.broadcast_to(x, (n, *x.shape)),
+                               getattr(agent, name)) for name in algo.shared})
+        agents.append(jax.tree.map(lambda x, n=part.real: x[:n], agent))
+        lasts.append(jax.tree.map(lambda x, n=part.real: np.asarray(x)[:n],
+                                  snapshot.chunks[-1][0]))
+    agent = jax.tree.map(lambda *xs: jax.numpy.concatenate(xs), *agents)
+    last = jax.tree.map(lambda *xs: np.concatenate(xs), *lasts)
     final = np.asarray(last["return"]).reshape(seeds, -1).mean(-1) if "return" in last \
         else np.zeros(seeds)
     num_chunks = algo.make(config).schedule.num_chunks

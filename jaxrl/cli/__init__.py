@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -114,6 +115,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
                          f"{closest(known.algo, presets.LEARNERS)} (algorithms: "
                          f"{', '.join(presets.LEARNERS)})")
     _use_cpu_cores()
+    many = train.start_processes(known)  # before JAX computes anything
     full = Parser(prog=f"jaxrl train {known.algo or ''}".strip(),
                   description=presets.LEARNERS[known.algo].help if known.algo else None)
     train.add_common(full)
@@ -121,10 +123,34 @@ def _train(parser: Parser, argv: list[str]) -> int:
         config, _ = presets.preset(known.algo)
         train.add_field_flags(full, config)
     args = full.parse_args(argv[1:])
-    plan = train.plan(args, argv)
-    from jaxrl.cli.execute import execute
+    if not many:
+        plan = train.plan(args, argv)
+        from jaxrl.cli.execute import execute
 
-    return execute(plan, progress=not args.no_progress)
+        return execute(plan, progress=not args.no_progress)
+    # a process of many: one that fails alone must not leave the others waiting, so it
+    # leaves at once (JAX's shutdown barrier would wait for the ones still running);
+    # the others fail at their next exchange with it
+    import jax
+
+    plan = None
+    try:
+        plan = train.plan(args, argv)
+        from jaxrl.cli.execute import execute
+
+        return execute(plan, progress=not args.no_progress)
+    except UsageError as error:
+        message, status = str(error).removeprefix("jaxrl: "), 2
+    except jax.errors.JaxRuntimeError as error:
+        first = (str(error).strip().splitlines() or [""])[0][:300]
+        message, status = (f"process {jax.process_index()} of {jax.process_count()} lost "
+                           f"another process of the run ({first}); every checkpoint "
+                           "saved is intact: start all the processes again with `jaxrl "
+                           f"train --resume {plan.folder if plan else 'RUN'}` and the "
+                           "same process options"), 1
+    print(f"jaxrl: error: {message}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(status)
 
 
 def _use_cpu_cores() -> None:

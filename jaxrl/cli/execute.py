@@ -38,14 +38,23 @@ def execute(plan: Plan, progress: bool = True) -> int:
     saved, 1 a non-finite training metric)."""
     learner = presets.LEARNERS[plan.algo]
     algo, config, folder, info = learner.load().ALGORITHM, plan.config, plan.folder, plan.info
+    # over several processes, process 0 writes the folder's files and prints (every
+    # process writes its own rows of the checkpoints), once every process has checked
+    main = jax.process_index() == 0
+    say = print if main else _silent
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("jaxrl: every process checked the run")
     for note in plan.notes:
-        print(f"jaxrl: note: {note}")
-    folder.mkdir(parents=True, exist_ok=True)
-    if plan.resume is None and not (folder / runs.CONFIG).exists():
-        info.update(versions=_versions(), device=_device())
-        runs.write_json(folder / runs.CONFIG, info)
+        say(f"jaxrl: note: {note}")
     chunk0 = -1 if plan.resume is None else int(plan.resume["chunk"])
-    runs.keep_rows(folder, chunk0 - 1)
+    if main:
+        folder.mkdir(parents=True, exist_ok=True)
+        if plan.resume is None and not (folder / runs.CONFIG).exists():
+            info.update(versions=_versions(), device=_device())
+            runs.write_json(folder / runs.CONFIG, info)
+        runs.keep_rows(folder, chunk0 - 1)
     keys = runs.keys_of(info)
     setup = algo.make(config)
     schedule = setup.schedule
@@ -53,10 +62,11 @@ def execute(plan: Plan, progress: bool = True) -> int:
     total = schedule.calls * schedule.steps_per_call
     state = jax.eval_shape(lambda k: algo.init(setup, config, k), keys[0])
     metric_names = list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
-    print(f"jaxrl train {plan.algo}: {config.env}, {info['seeds']} seed(s) x {total} "
-          f"{unit}; {info['preset']}")
-    print(f"run folder: {folder}" + (f" (resuming after chunk {chunk0})" if chunk0 > 0
-                                     else ""))
+    over = f" over {jax.process_count()} processes" if jax.process_count() > 1 else ""
+    say(f"jaxrl train {plan.algo}: {config.env}, {info['seeds']} seed(s) x {total} "
+        f"{unit}{over}; {info['preset']}")
+    say(f"run folder: {folder}" + (f" (resuming after chunk {chunk0})" if chunk0 > 0
+                                   else ""))
     found: dict[str, str] = {}
 
     def hook(p: driver.Progress) -> None:
@@ -65,7 +75,8 @@ def execute(plan: Plan, progress: bool = True) -> int:
             bar.label = found["label"]
         metrics = {k: p.metrics.get(k) for k in metric_names} if p.metrics else \
             dict.fromkeys(metric_names)
-        runs.append_rows(folder, report.rows(p.chunk, p.env_steps, p.outputs, metrics))
+        if main:
+            runs.append_rows(folder, report.rows(p.chunk, p.env_steps, p.outputs, metrics))
         bad = report.non_finite(p.metrics)
         if bad is not None and stop.reason is None:
             stop.reason = f"{bad} in chunk {p.chunk}"
@@ -77,15 +88,42 @@ def execute(plan: Plan, progress: bool = True) -> int:
         if stop.reason is None:  # keep the last finite checkpoint
             runs.save_checkpoint(folder, snapshot)
 
-    with Stop() as stop, report.Bar(total, info["seeds"], unit, "", progress) as bar:
+    with Stop() as stop, report.Bar(total, info["seeds"], unit, "", progress and main) as bar:
         result = driver.run(algo, config, keys, hook=hook, checkpoint=checkpoint,
                             resume=plan.resume, stop=stop)
-    return finish(plan, result, found, stop, total, unit)
+    if jax.process_count() > 1:  # a signal to one process stopped them all: say which
+        from jaxrl.driver import hosts
+
+        stop.signum = hosts.largest(stop.signum or 0) or None
+    return finish(plan, result, found, stop, total, unit, main)
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    """``print`` in the processes other than process 0."""
 
 
 def finish(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: Stop,
-           total: int, unit: str) -> int:
-    """Write the summary and the plot, print the closing lines, return the status."""
+           total: int, unit: str, main: bool = True) -> int:
+    """Write the summary and the plot, print the closing lines (process 0), return the
+    status (every process)."""
+    status = _status(result, stop)
+    if main:
+        _write_summary(plan, result, found, stop, total, unit)
+    return status
+
+
+def _status(result: driver.RunResult, stop: Stop) -> int:
+    if stop.reason is not None:
+        return 1
+    if stop.signum is not None:
+        return 128 + stop.signum
+    if not result.complete:  # pragma: no cover - the driver stops only when asked
+        return 1
+    return 0
+
+
+def _write_summary(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: Stop,
+                   total: int, unit: str) -> None:
     folder, info = plan.folder, plan.info
     steps, values = curve_values(result.curve, found["name"])
     finals = values[:, -1]
@@ -105,14 +143,9 @@ def finish(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: St
         print(f"jaxrl: error: training diverged: {stop.reason}; stopped, keeping the last "
               f"finite checkpoint ({done - done // max(result.chunks_done, 1)} {unit})",
               flush=True)
-        return 1
-    if stop.signum is not None:
+    elif stop.signum is not None:
         print(f"jaxrl: stopped after {done} of {total} {unit} per seed, checkpoint saved; "
               f"go on with: jaxrl train --resume {folder}", flush=True)
-        return 128 + stop.signum
-    if not result.complete:  # pragma: no cover - the driver stops only when asked
-        return 1
-    return 0
 
 
 def curve_values(curve: driver.Curve, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from jaxrl.cli.errors import UsageError, closest
 
 #: Options of ``jaxrl train`` that are not config fields.
 COMMON = ("algo", "env", "seeds", "seed", "steps", "set", "config", "out", "resume",
-          "no_progress")
+          "no_progress", "coordinator", "num_processes", "process_id", "distributed")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,15 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     add("--out", type=Path, help="the run folder (default: runs/ALGO-ENV-TIMESTAMP)")
     add("--resume", type=Path, metavar="DIR", help="go on with the run in DIR")
     add("--no-progress", action="store_true", help="no progress bar")
+    hosts = parser.add_argument_group(
+        "many processes (jax.distributed: each trains its share of the seeds)")
+    hosts.add_argument("--coordinator", metavar="HOST:PORT",
+                       help="process 0's address, the same in every process")
+    hosts.add_argument("--num-processes", metavar="P", help="how many processes")
+    hosts.add_argument("--process-id", metavar="I", help="this process, 0 to P-1")
+    hosts.add_argument("--distributed", action="store_true",
+                       help="join the processes of the cluster JAX detects (SLURM, "
+                       "Open MPI, Cloud TPU)")
 
 
 def add_field_flags(parser: argparse.ArgumentParser, config: Any) -> None:
@@ -50,6 +59,41 @@ def add_field_flags(parser: argparse.ArgumentParser, config: Any) -> None:
         flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
         group.add_argument(*flags, dest=f"field:{name}", default=argparse.SUPPRESS,
                            metavar="V", help=f"(preset: {getattr(config, name)!r})")
+
+
+def start_processes(args: argparse.Namespace) -> bool:
+    """Join the run's processes if the options ask for it (before JAX computes
+    anything); whether they did. A bad option or a failed start is one line."""
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if not args.distributed and all(v is None for v in explicit):
+        return False
+    if args.distributed and any(v is not None for v in explicit):
+        raise UsageError("--distributed takes the processes from the cluster: give it "
+                         "alone, or --coordinator, --num-processes and --process-id")
+    if not args.distributed and any(v is None for v in explicit):
+        raise UsageError("give --coordinator HOST:PORT, --num-processes P and --process-id "
+                         "I together (or --distributed on a SLURM, Open MPI or TPU cluster)")
+    kwargs = {}
+    if not args.distributed:
+        host, _, port = args.coordinator.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"--coordinator {args.coordinator!r}: expected HOST:PORT")
+        count = _count("--num-processes", args.num_processes, 1)
+        index = _count("--process-id", args.process_id, 0)
+        if index >= count:
+            raise UsageError(f"--process-id must be below --num-processes {count}, got "
+                             f"{index}")
+        kwargs = dict(coordinator=args.coordinator, num_processes=count, process_id=index)
+    from jaxrl.devices import start_processes
+
+    try:
+        start_processes(**kwargs)
+    except Exception as error:  # JAX raises several kinds (RuntimeError, ValueError...)
+        where = f" at {args.coordinator}" if args.coordinator else ""
+        first = (str(error).strip().splitlines() or [""])[0][:200]
+        raise UsageError(f"could not join the run's processes{where}: "
+                         f"{type(error).__name__}: {first}") from None
+    return True
 
 
 @dataclass
@@ -81,6 +125,11 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
         except ValueError as error:
             raise UsageError(f"--resume {error}") from None
         _check_writable(args.resume)
+        processes = _processes()
+        if info.get("processes", 1) != processes:
+            raise UsageError(f"--resume {args.resume}: the run was trained by "
+                             f"{info.get('processes', 1)} process(es), this is {processes}: "
+                             "resume it with as many (--num-processes)")
         return Plan(info["algo"], config, info, args.resume, host, [])
 
     algo = args.algo
@@ -111,12 +160,31 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     config, notes = shorten(config, set(changes))
     setup = check(algo, config)
     _check_memory(algo, config, setup, seeds)
-    folder = args.out or Path("runs") / f"{algo}-{config.env}-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder = args.out or Path("runs") / f"{algo}-{config.env}-{_timestamp()}"
     check_new_folder(folder, algo)
     info = {"kind": runs.KIND, "algo": algo, "env": config.env, "seeds": seeds,
             "seed": seed, "preset": preset_text, "config": fields.to_json(config),
-            "command": ["jaxrl", *argv]}
+            "command": ["jaxrl", *argv], "processes": _processes()}
     return Plan(algo, config, info, folder, None, notes)
+
+
+def _processes() -> int:
+    import jax
+
+    return jax.process_count()
+
+
+def _timestamp() -> str:
+    """Now, as the run folder's name has it: process 0's clock in every process."""
+    import jax
+
+    now = time.time()
+    if jax.process_count() > 1:
+        import numpy as np
+        from jax.experimental import multihost_utils
+
+        now = float(multihost_utils.broadcast_one_to_all(np.float64(now)))
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
 
 
 def _count(flag: str, text: str, minimum: int) -> int:
@@ -192,7 +260,7 @@ def _check_memory(algo: str, config: Any, setup: Any, seeds: int) -> None:
                             jax.random.key(0))
     need = seeds * sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(shapes)
                        if hasattr(x.dtype, "itemsize"))
-    device = jax.devices()[0]
+    device = jax.local_devices()[0]
     stats = device.memory_stats() if hasattr(device, "memory_stats") else None
     have = (stats or {}).get("bytes_limit") or \
         os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -1,5 +1,6 @@
 """The one driver of every learner (:mod:`jaxrl.driver.loop`: one seed, a pure jitted
-function; :mod:`jaxrl.driver.seeds`: many seeds in compiled chunks over the devices)."""
+function; :mod:`jaxrl.driver.seeds`: many seeds in compiled chunks over the devices;
+:mod:`jaxrl.driver.hosts`: over many processes)."""
 
 from jaxrl.devices import seed_mesh
 from jaxrl.driver.loop import (

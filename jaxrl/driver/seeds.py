@@ -15,6 +15,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jaxrl.devices import padded_seeds, seed_mesh, shard_seeds
+from jaxrl.driver import hosts
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
 
 
@@ -118,9 +119,11 @@ class RunResult:
       compile_s: time spent compiling (the start and the chunk function).
       wall_s: time spent running, compile excluded.
       env_steps: environment steps per seed.
-      devices: how many devices the seeds were split over.
+      devices: how many devices the seeds were split over (in all processes).
       chunks_done: chunks trained, counting those of a resumed run.
       complete: all the schedule's chunks are done (``False`` when ``stop`` ended it).
+      first_seed: the seed ``state``'s first row is (not 0 only in a run over several
+        processes, where ``state`` holds this process's seeds and ``curve`` all of them).
     """
 
     state: Any
@@ -131,6 +134,7 @@ class RunResult:
     devices: int = 1
     chunks_done: int = 0
     complete: bool = True
+    first_seed: int = 0
 
 
 def run(
@@ -160,6 +164,13 @@ def run(
     CPU started with one XLA device per core (:func:`jaxrl.devices.use_cpu_cores`), the
     cores train seeds in parallel, where one device would run them on one core.
 
+    In a run over several processes (:func:`jaxrl.devices.start_processes`) and with
+    ``devices`` not given, every process calls ``run`` with the same arguments and trains
+    its :class:`~jaxrl.driver.hosts.Share` of the seeds on its local devices; the hook's
+    numbers and the result's curve hold every seed in every process, the result's
+    ``state`` and the checkpoints this process's seeds (from ``first_seed``), and a
+    ``stop()`` in any process stops them all after the same chunk.
+
     After each chunk ``checkpoint(snapshot)`` (if given) gets a :class:`Snapshot` of the
     run, then ``stop()`` (if given) may end it early (the result has the chunks done).
     ``resume`` (a :meth:`Snapshot.to_host` of a run of the same config and keys) goes
@@ -167,6 +178,13 @@ def run(
     not stopped.
     """
     keys = _check_keys(keys)
+    part = hosts.share(keys.shape[0]) if devices is None and jax.process_count() > 1 \
+        else None
+    if part is not None:  # this process's seeds, on its own devices
+        keys, devices = hosts.rows(keys, part), jax.local_devices()
+        if stacked_config:
+            config = jax.tree.map(lambda x: hosts.rows(x, part), config)
+    exchange = jax.device_get if part is None else partial(hosts.gather, share=part)
     probe = jax.tree.map(lambda x: x[0], config) if stacked_config else config
     setup = algo.make(probe, env, env_params)  # a stacked config checked all its values
     schedule = setup.schedule
@@ -207,20 +225,26 @@ def run(
         carry = snap.carry if width == seeds else _pad_carry(snap.carry, carry_axes, width)
         carry = jax.device_put(carry, start_c.output_shardings[0])
         first, done, outputs = snap.first, snap.chunk, snap.chunks
-    if hook is not None:
-        last = outputs[-1] if outputs else (first, {})
-        hook(Progress(done, schedule.num_chunks, done * per_chunk, total,
-                      _per_seed(last[0]), _per_seed(last[1]), time.perf_counter() - t0,
-                      jax.device_get(last[0])))
-    while done < schedule.num_chunks and not (stop is not None and stop()):
+    def report(out: tuple[Any, Any]) -> None:  # every seed's numbers, in every process
+        if hook is not None:
+            evaluation, metrics = exchange(out)
+            hook(Progress(done, schedule.num_chunks, done * per_chunk, total,
+                          _per_seed(evaluation), _per_seed(metrics),
+                          time.perf_counter() - t0, evaluation))
+
+    def stopping() -> bool:  # the processes stop together, after the same chunk
+        if stop is None:
+            return False
+        asked = bool(stop())
+        return asked if part is None else hosts.any_process(asked)
+
+    report(outputs[-1] if outputs else (first, {}))
+    while done < schedule.num_chunks and not stopping():
         carry, out = chunk_c(config, carry)
         out = real(out)
         outputs.append(out)
         done += 1
-        if hook is not None:
-            hook(Progress(done, schedule.num_chunks, done * per_chunk, total,
-                          _per_seed(out[0]), _per_seed(out[1]), time.perf_counter() - t0,
-                          jax.device_get(out[0])))
+        report(out)
         if checkpoint is not None:
             checkpoint(Snapshot(done, real_carry(carry), first, outputs))
     jax.block_until_ready(carry)
@@ -232,15 +256,20 @@ def run(
     else:
         stack = partial(jnp.stack, axis=1)
     chunks = jax.tree.map(lambda *xs: stack(xs), *outputs)
-    curve = jax.vmap(lambda f, c: _curve(schedule, f, c, done))(first, chunks)
+    curve = jax.vmap(lambda f, c: _curve(schedule, f, c, done))(
+        *((first, chunks) if part is None else exchange((first, chunks))))
     # every leaf with its seed axis again (the `shared` ones were kept once)
     carry = real_carry(carry)
     agent = carry.agent.replace(**{
         name: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds, *x.shape)),
                            getattr(carry.agent, name)) for name in algo.shared})
+    if part is not None:  # this process's real seeds
+        agent = jax.tree.map(lambda x: x[:part.real], agent)
+    used = (1 if mesh is None else mesh.devices.size) * (1 if part is None else part.processes)
     return RunResult(state=agent, curve=curve, compile_s=compile_s, wall_s=wall_s,
-                     env_steps=total, devices=1 if mesh is None else mesh.devices.size,
-                     chunks_done=done, complete=done == schedule.num_chunks)
+                     env_steps=total, devices=used, chunks_done=done,
+                     complete=done == schedule.num_chunks,
+                     first_seed=0 if part is None else part.start)
 
 
 def _pad(x: jax.Array, width: int) -> jax.Array:
