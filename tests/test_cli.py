@@ -111,7 +111,14 @@ def test_plan_prints_v_and_the_policy(capsys):
     out = capsys.readouterr().out
     assert "   0.81    0.9      1      0" in out and "→  →  →  G" in out
     assert cli.main(["plan", "FrozenLake-misc", "--gamma", "0.95"]) == 0
-    assert "policy iteration" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "policy iteration" in out and "float32" in out
+    assert cli.main(["plan", "FrozenLake-misc", "--gamma", "0.95", "--x64"]) == 0
+    out = capsys.readouterr().out
+    assert "float64" in out and "max |V_vi - V_pi| = " in out
+    assert float(out.split("max |V_vi - V_pi| = ")[1].split()[0]) < 1e-8
+    import jax
+    assert not jax.config.jax_enable_x64  # for that command only
 
 
 def test_list_and_version_and_help_start_no_jax():
@@ -158,6 +165,14 @@ BAD = [
     (["train", "dqn", "--resume", "nowhere"], "no other options"),
     (["eval", "nowhere"], "no such run folder"),
     (["plan", "CartPole-v1"], "no exact model"),
+    (["train", "dqn", "--coordinator", "localhost:1234"], "together"),
+    (["train", "dqn", "--coordinator", "localhost", "--num-processes", "2",
+      "--process-id", "0"], "HOST:PORT"),
+    (["train", "dqn", "--coordinator", "h:1", "--num-processes", "2", "--process-id", "2"],
+     "--process-id must be below --num-processes 2"),
+    (["train", "dqn", "--coordinator", "h:1", "--num-processes", "0", "--process-id", "0"],
+     "--num-processes must be >= 1"),
+    (["train", "dqn", "--distributed", "--num-processes", "2"], "alone"),
     (["maze", "--iterations", "x"], "integer"),
 ]
 

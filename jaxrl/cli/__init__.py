@@ -64,6 +64,9 @@ def build_parser() -> Parser:
                              help="Maze, DiscretePendulum, FrozenLake-misc, ...")
     sub["plan"].add_argument("--gamma", default=None,
                              help="discount (default: 0.9 for Maze, else 0.99)")
+    sub["plan"].add_argument("--x64", action="store_true",
+                             help="in float64 (jax_enable_x64), value iteration to 1e-10 "
+                             "(default: float32, to 1e-5)")
     sub["maze"].add_argument("--iterations", nargs="+", default=None, metavar="N",
                              help="which iterations (default: the slides' 0 1 2 3 4 10 100 1000)")
     for name in (n for n in COMMANDS if n != "train"):

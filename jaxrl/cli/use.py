@@ -136,13 +136,23 @@ def command_plan(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if not 0.0 <= gamma < 1.0:
         raise UsageError(f"--gamma must be in [0, 1), got {gamma}")
-    vi = value_iteration(model.mdp, gamma, tol=1e-5)
-    pi = policy_iteration(model.mdp, gamma)
-    v, policy = np.asarray(vi.values), np.asarray(pi.policy)
-    print(f"{args.env}: {v.size} states, {model.mdp.num_actions} actions, γ = {gamma}")
+    import jax
+
+    wide = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", wide or args.x64)
+    try:  # float64 (--x64) for this command only: the model is made again in it
+        mdp = exact_model(env, params).mdp
+        vi = value_iteration(mdp, gamma, tol=1e-10 if args.x64 else 1e-5)
+        pi = policy_iteration(mdp, gamma)
+        v, policy = np.asarray(vi.values), np.asarray(pi.policy)
+        pi_values = np.asarray(pi.values)
+    finally:
+        jax.config.update("jax_enable_x64", wide)
+    print(f"{args.env}: {v.size} states, {model.mdp.num_actions} actions, γ = {gamma}, "
+          f"{v.dtype}")
     print(f"value iteration: {int(vi.iterations)} sweeps; policy iteration: "
           f"{int(pi.iterations)} improvements; max |V_vi - V_pi| = "
-          f"{float(np.abs(v - np.asarray(pi.values)).max()):.2e}")
+          f"{float(np.abs(v - pi_values).max()):.2e}")
     if args.env == "Maze":
         from jaxrl import maze_tables
         print("V* (reward form)")
