@@ -16,6 +16,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxrl.devices import padded_seeds, seed_mesh, shard_seeds
 from jaxrl.driver import hosts
+from jaxrl.driver.groups import CPU_GROUP, in_groups
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
 
 
@@ -189,7 +190,9 @@ def run(
     setup = algo.make(probe, env, env_params)  # a stacked config checked all its values
     schedule = setup.schedule
     axis = 0 if stacked_config else None
-    start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis)
+    cpu = all(d.platform == "cpu" for d in (jax.devices() if devices is None else devices))
+    start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis,
+                                        CPU_GROUP if cpu else None)
     seeds = keys.shape[0]
     mesh = seed_mesh(seeds, devices)
     width = padded_seeds(seeds, mesh)
@@ -300,7 +303,8 @@ def _real(seeds: int, width: int, carry_axes: Any) -> tuple[Callable, Callable]:
     return real, real_carry
 
 
-def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int | None):
+def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int | None,
+             group: int | None = None):
     """``vmap`` of the driver's start and chunk over the seeds, and the carry's axes.
 
     The carry is batched over seeds but for the agent's `shared` fields and the chunk
@@ -314,6 +318,8 @@ def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int
                      in_axes=(axis, 0), out_axes=(carry_axes, 0))
     chunk = jax.vmap(lambda c, s: _chunk(algo, setup, c, s),
                      in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
+    if group is not None:
+        chunk = in_groups(chunk, algo, setup, axis, carry_axes, group)
     return start, chunk, carry_axes
 
 
