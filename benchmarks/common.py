@@ -2,7 +2,8 @@
 
 Every benchmark script prints a table, writes JSON (``--out``, default
 ``benchmarks/results/<name>.json``) naming the device, and has a ``--quick`` mode
-that runs in seconds (``tests/test_benchmarks.py`` runs each one that way).
+that runs in seconds (``benchmarks/run_all.py --quick`` runs them all that way, as
+``tests/test_benchmarks.py`` does).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -56,6 +58,18 @@ def device_info() -> dict[str, Any]:
         "jax": jax.__version__,
         "python": platform.python_version(),
     }
+
+
+def device_slug(info: dict[str, Any] | None = None) -> str:
+    """A file name for the kind of machine (default: this one's :func:`device_info`):
+    ``cpu-2cores`` on a CPU, the accelerator's kind otherwise (``nvidia-h200``, with
+    ``4x-`` in front for four of them)."""
+    info = info or device_info()
+    if info["backend"] == "cpu":
+        return f"cpu-{info['cpu_count']}cores"
+    kind = re.sub(r"[^a-z0-9]+", "-", str(info["device"]).lower()).strip("-") or info["backend"]
+    count = info.get("device_count", 1)
+    return f"{count}x-{kind}" if count > 1 else kind
 
 
 def dqn_greedy_returns(config: Any, states: Any, params: Any, keys: Any) -> Any:
