@@ -89,6 +89,26 @@ def test_vmap_over_learning_rate_equals_a_loop():
                               np.asarray(curves.train["loss"][2]))
 
 
+def test_seeds_in_groups_train_as_all_at_once(monkeypatch):
+    """On a CPU a device trains its seeds (or a sweep's configs) at most
+    ``groups.CPU_GROUP`` at a time: the same runs as all at once."""
+    from jaxrl.driver import groups
+
+    assert groups.group_size(8, 8) is None and groups.group_size(7, 3) is None
+    assert groups.group_size(12, 8) == 6 and groups.group_size(4, 2) == 2
+    keys = jax.random.split(jax.random.key(6), 4)
+    configs = sweep(SMALL, learning_rate=[1e-3, 3e-3, 1e-2, 3e-2])
+    one = jax.devices()[:1]
+    whole = dqn.run(SMALL, keys, devices=one)
+    swept = dqn.run(configs, keys, stacked_config=True, devices=one)
+    monkeypatch.setattr(groups, "CPU_GROUP", 2)  # two groups of two
+    for a, b in ((whole, dqn.run(SMALL, keys, devices=one)),
+                 (swept, dqn.run(configs, keys, stacked_config=True, devices=one))):
+        _same(a.curve.eval_return, b.curve.eval_return)
+        _close(a.state.params, b.state.params)
+        _same(a.state.step, b.state.step)
+
+
 def test_curve_shapes_and_hook_between_chunks():
     seen = []
     result = dqn.run(SMALL, jax.random.split(jax.random.key(0), 2), hook=seen.append)

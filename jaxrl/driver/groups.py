@@ -11,9 +11,10 @@ CPU_GROUP = 8
 
 
 def group_size(seeds: int, most: int) -> int | None:
-    """The largest divisor of ``seeds`` from 2 to ``most`` below ``seeds`` (``None``:
-    all at once): never a group of one, so a seed is in a batch of two or more."""
-    sizes = [d for d in range(2, min(most, seeds - 1) + 1) if seeds % d == 0]
+    """``None`` (all at once) for at most ``most`` seeds, else the largest divisor of
+    ``seeds`` from 2 to ``most`` (``None`` if there is none): never a group of one, so
+    a seed is in a batch of two or more, as in a plain ``vmap``."""
+    sizes = [d for d in range(2, most + 1) if seeds % d == 0] if seeds > most else []
     return max(sizes) if sizes else None
 
 

@@ -15,8 +15,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 from jaxrl.devices import padded_seeds, seed_mesh, shard_seeds
-from jaxrl.driver import hosts
-from jaxrl.driver.groups import CPU_GROUP, in_groups
+from jaxrl.driver import groups, hosts
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
 
 
@@ -192,7 +191,7 @@ def run(
     axis = 0 if stacked_config else None
     cpu = all(d.platform == "cpu" for d in (jax.devices() if devices is None else devices))
     start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis,
-                                        CPU_GROUP if cpu else None)
+                                        groups.CPU_GROUP if cpu else None)
     seeds = keys.shape[0]
     mesh = seed_mesh(seeds, devices)
     width = padded_seeds(seeds, mesh)
@@ -319,7 +318,7 @@ def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int
     chunk = jax.vmap(lambda c, s: _chunk(algo, setup, c, s),
                      in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
     if group is not None:
-        chunk = in_groups(chunk, algo, setup, axis, carry_axes, group)
+        chunk = groups.in_groups(chunk, algo, setup, axis, carry_axes, group)
     return start, chunk, carry_axes
 
 
