@@ -184,10 +184,12 @@ def _rejax_note(ctx: dict, record: Any) -> str:
 
 def section_dqn(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
     learning = d.get("learning", {})
-    lines = ["Final greedy return over seeds:", ""]
-    lines += table(["run", "seeds", "env steps", "mean", "min", "max"],
-                   [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"],
-                     r["final_max"]] for name, r in learning.items()])
+    lines = []
+    if learning:  # not with --parts speed
+        lines = ["Final greedy return over seeds:", ""]
+        lines += table(["run", "seeds", "env steps", "mean", "min", "max"],
+                       [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"],
+                         r["final_max"]] for name, r in learning.items()])
     peers = []
     dt = d.get("deeptable")
     if dt:

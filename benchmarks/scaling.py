@@ -95,13 +95,13 @@ def dqn_dense_flop(setup, config) -> int:
     return 2 * config.batch_size * macs * passes
 
 
-def point(module, config, seeds: int, budget: dict) -> dict:
+def point(module, config, seeds: int, budget: dict, repeats: int = REPEATS) -> dict:
     """One run of ``seeds`` seeds: wall time (compile apart), per seed, env steps/s, and
     for DQN the dense layers' estimated arithmetic rate (GFLOP/s)."""
     keys = jax.random.split(jax.random.key(0), seeds)
     result = module.run(config, keys)
     walls = [result.wall_s]
-    while len(walls) < REPEATS and sum(walls) < REPEAT_UNDER_S:  # short runs: best of 3
+    while len(walls) < repeats and sum(walls) < REPEAT_UNDER_S:  # short runs: best of 3
         walls.append(module.run(config, keys).wall_s)
     out = {"seeds": seeds, "devices": result.devices, "wall_s": min(walls),
            "walls_s": walls, "compile_s": result.compile_s,
@@ -183,7 +183,7 @@ def main() -> int:
               "gradient steps per seed ==", flush=True)
         points = results["points"][name] = []
         for n in counts:
-            points.append(point(module, config, n, budget))
+            points.append(point(module, config, n, budget, 1 if args.quick else REPEATS))
             q = points[-1]
             print(f"  {n:>5} seeds: {q['wall_s']:.2f} s ({q['s_per_seed']:.4g} s/seed, "
                   f"{q['env_steps_per_s']:,.0f} env steps/s), compile {q['compile_s']:.1f} s",
