@@ -89,6 +89,16 @@ def padded_seeds(num_seeds: int, mesh: Any) -> int:
     return -(-num_seeds // size) * size
 
 
+def pad_rows(x: Any, width: int) -> Any:
+    """``x`` with copies of its first row appended, to ``width`` rows (the padding seeds
+    of :func:`padded_seeds`, and of a process's share in :mod:`jaxrl.driver.hosts`)."""
+    import jax.numpy as jnp
+
+    if x.shape[0] >= width:
+        return x
+    return jnp.concatenate([x, jnp.repeat(x[:1], width - x.shape[0], axis=0)])
+
+
 def shard_seeds(start: Any, chunk: Any, mesh: Any, config_axis: int | None,
                 carry_axes: Any) -> tuple[Any, Any]:
     """``start`` and ``chunk`` run by ``shard_map``: each device trains its own seeds

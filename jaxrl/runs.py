@@ -255,10 +255,10 @@ def load(folder: str | Path) -> Loaded:
     learner = presets.LEARNERS[info["algo"]]
     algo = learner.load().ALGORITHM
     seeds, processes = info["seeds"], info.get("processes", 1)
-    agents, lasts = [], []
+    agents, lasts, every = [], [], keys_of(info)
     for p in range(processes):  # a run over P processes: each one's row, its seeds
         part = hosts.share(seeds, processes, p)
-        keys = hosts.rows(keys_of(info), part) if processes > 1 else keys_of(info)
+        keys = hosts.rows(every, part) if processes > 1 else every
         snapshot = driver.restore(algo, config, keys, host if processes == 1 else
                                   {k: v[p] for k, v in host.items()})
         agent = snapshot.carry.agent

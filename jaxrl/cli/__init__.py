@@ -126,11 +126,10 @@ def _train(parser: Parser, argv: list[str]) -> int:
         config, _ = presets.preset(known.algo)
         train.add_field_flags(full, config)
     args = full.parse_args(argv[1:])
-    if not many:
-        plan = train.plan(args, argv)
-        from jaxrl.cli.execute import execute
+    from jaxrl.cli.execute import execute
 
-        return execute(plan, progress=not args.no_progress)
+    if not many:
+        return execute(train.plan(args, argv), progress=not args.no_progress)
     # a process of many: one that fails alone must not leave the others waiting, so it
     # leaves at once (JAX's shutdown barrier would wait for the ones still running);
     # the others fail at their next exchange with it
@@ -139,8 +138,6 @@ def _train(parser: Parser, argv: list[str]) -> int:
     plan = None
     try:
         plan = train.plan(args, argv)
-        from jaxrl.cli.execute import execute
-
         return execute(plan, progress=not args.no_progress)
     except UsageError as error:
         message, status = str(error).removeprefix("jaxrl: "), 2

@@ -141,7 +141,7 @@ def command_plan(args: argparse.Namespace) -> int:
     wide = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", wide or args.x64)
     try:  # float64 (--x64) for this command only: the model is made again in it
-        mdp = exact_model(env, params).mdp
+        mdp = exact_model(env, params).mdp if args.x64 else model.mdp
         vi = value_iteration(mdp, gamma, tol=1e-10 if args.x64 else 1e-5)
         pi = policy_iteration(mdp, gamma)
         v, policy = np.asarray(vi.values), np.asarray(pi.policy)

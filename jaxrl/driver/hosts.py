@@ -28,6 +28,8 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
+from jaxrl.devices import pad_rows
+
 #: The mesh axis of :func:`to_global`: one device per process.
 AXIS = "processes"
 
@@ -70,10 +72,7 @@ def share(seeds: int, processes: int | None = None, index: int | None = None) ->
 def rows(x: Any, share: Share) -> Any:
     """Process ``share.index``'s rows of the seed-leading array ``x`` (keys, a stacked
     config's leaves), padded with copies of row 0 past ``x``'s end."""
-    width = share.per * share.processes
-    if x.shape[0] < width:
-        x = jax.numpy.concatenate([x, jax.numpy.repeat(x[:1], width - x.shape[0], axis=0)])
-    return x[share.start:share.start + share.per]
+    return pad_rows(x, share.per * share.processes)[share.start:share.start + share.per]
 
 
 def gather(tree: Any, share: Share) -> Any:
@@ -84,16 +83,15 @@ def gather(tree: Any, share: Share) -> Any:
     return jax.tree.map(lambda x: np.asarray(x)[:share.seeds], whole)
 
 
-def any_process(flag: bool) -> bool:
-    """Whether ``flag`` is true in any process (every process must ask)."""
-    flags = multihost_utils.process_allgather(np.asarray([flag]), tiled=True)
-    return bool(np.any(flags))
-
-
 def largest(value: int) -> int:
     """The largest ``value`` over the processes (every process must ask)."""
     values = multihost_utils.process_allgather(np.asarray([value]), tiled=True)
     return int(np.max(values))
+
+
+def any_process(flag: bool) -> bool:
+    """Whether ``flag`` is true in any process (every process must ask)."""
+    return largest(int(flag)) > 0
 
 
 def _mesh() -> jax.sharding.Mesh:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import PartitionSpec as P
 
-from jaxrl.devices import padded_seeds, seed_mesh, shard_seeds
+from jaxrl.devices import pad_rows, padded_seeds, seed_mesh, shard_seeds
 from jaxrl.driver import groups, hosts
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
 
@@ -196,9 +196,9 @@ def run(
     mesh = seed_mesh(seeds, devices)
     width = padded_seeds(seeds, mesh)
     if width > seeds:  # each device the same share: copies of seed 0, dropped from outputs
-        keys = _pad(keys, width)
+        keys = pad_rows(keys, width)
         if stacked_config:
-            config = jax.tree.map(lambda x: _pad(x, width), config)
+            config = jax.tree.map(lambda x: pad_rows(x, width), config)
     real, real_carry = _real(seeds, width, carry_axes)
     if mesh is not None:
         start, chunk = shard_seeds(start, chunk, mesh, axis, carry_axes)
@@ -274,15 +274,10 @@ def run(
                      first_seed=0 if part is None else part.start)
 
 
-def _pad(x: jax.Array, width: int) -> jax.Array:
-    """``x`` with copies of its first row appended, to ``width`` rows."""
-    return jnp.concatenate([x, jnp.repeat(x[:1], width - x.shape[0], axis=0)])
-
-
 def _pad_carry(carry: Any, carry_axes: Any, width: int) -> Any:
     """A restored carry's batched leaves padded to ``width`` seeds (the shared ones as
     they are)."""
-    return jax.tree.map(lambda a, x: x if a is None else _pad(x, width), carry_axes, carry,
+    return jax.tree.map(lambda a, x: x if a is None else pad_rows(x, width), carry_axes, carry,
                         is_leaf=lambda a: a is None)
 
 
