@@ -22,6 +22,7 @@ TITLES = {
     "dqn_sweep": "DQN on CartPole-v1: a config sweep",
     "ddpg": "DDPG and TD3",
     "scaling": "Scaling: cost per seed from 1 to 1024 seeds",
+    "model_based": "Model-based RL against the model-free learners",
 }
 PEER_HEADERS = ["benchmark", "measure", "jaxrl", "peer", "peer's", "ratio"]
 
@@ -145,6 +146,33 @@ def section_tabular_q(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
               "numpy loop (the course's practical)", numpy_rate, ratio(r["speedup_vs_numpy"])]
              for r in rows]
     return lines, peers
+
+
+def section_model_based(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
+    lines = []
+    tab = d.get("tabular")
+    if tab:
+        lines += [f"DiscretePendulum, {plural(tab['seeds'], 'seed')}: environment steps until "
+                  "the greedy policy reaches the goal from ≥ 99 % of the states.", ""]
+        lines += table(["learner", "steps (mean ≥ 99 %)", "seeds ≥ 99 %", "per seed: median",
+                        "per seed: max", "final mean", "wall s"],
+                       [[name, r.get("steps_to_99pct_mean_success"),
+                         r.get("seeds_reaching_99pct"), r.get("per_seed_steps_median"),
+                         r.get("per_seed_steps_max"), r.get("final_greedy_success_mean"),
+                         r.get("seconds")]
+                        for name, r in (("model-based (mbrl)", tab["model_based"]),
+                                        ("Q-learning", tab["qlearning"]))])
+        lines += [f"Q-learning needs {ratio(tab.get('ratio'))} the steps.", ""]
+    pend = d.get("pendulum")
+    if pend:
+        lines += ["Course Pendulum: seeds that swing up from hanging at rest and hold "
+                  "|q| < 0.1 over the last 20 of 100 steps.", ""]
+        lines += table(["learner", "data steps", "seeds holding", "return from hanging",
+                        "wall s"],
+                       [[r["name"], r.get("steps"), f"{r['holding']}/{r['seeds']}",
+                         r.get("return_from_hanging"), r.get("seconds")]
+                        for r in pend.get("rows", [])])
+    return lines, []
 
 
 def section_envs(d: dict, ctx: dict) -> tuple[list[str], list[list]]:

@@ -1,9 +1,10 @@
 """Every headline benchmark in one call: run each script, merge their JSON, write RESULTS.md.
 
-Runs each benchmark script of ``benchmarks/`` (planning, tabular_q, envs, dqn, dqn_sweep,
-ddpg, scaling, and any other ``*.py`` there but ``common.py``, ``report.py`` and this
-one) as its own process (``sys.executable``), with ``--out <out-dir>/<name>.json`` and
-``--quick`` when given, streaming its output and recording its exit status and wall time.
+Runs each benchmark script of ``benchmarks/`` (planning, tabular_q, model_based, envs,
+dqn, dqn_sweep, ddpg, scaling, and any other ``*.py`` there but ``common.py``,
+``report.py`` and this one) as its own process (``sys.executable``), with
+``--out <out-dir>/<name>.json`` and ``--quick`` when given, streaming its output and
+recording its exit status and wall time.
 Then it merges every script's JSON into ``<out-dir>/<device>.json`` (``cpu-2cores``,
 ``nvidia-h200``: :func:`common.device_slug`) and writes ``RESULTS.md``: the device and
 date, one section per benchmark with its headline numbers, one table of every
@@ -40,7 +41,8 @@ from common import RESULTS_DIR, device_slug, rejax_paths  # noqa: E402  (imports
 #: Files of benchmarks/ that are not benchmarks.
 NOT_BENCHMARKS = {"common", "report", "run_all"}
 #: The headline order; other scripts follow by name.
-ORDER = ("planning", "tabular_q", "envs", "dqn", "dqn_sweep", "ddpg", "scaling")
+ORDER = ("planning", "tabular_q", "model_based", "envs", "dqn", "dqn_sweep", "ddpg",
+         "scaling")
 TAIL_LINES = 40
 
 

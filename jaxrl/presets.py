@@ -41,6 +41,8 @@ LEARNERS: dict[str, Learner] = {
     "qlearning": Learner("jaxrl.tabular.qlearning", "QLearningConfig",
                          "tabular Q-learning (the course's pendulum practical)",
                          budget="episodes"),
+    "mbrl": Learner("jaxrl.tabular.model_based", "ModelBasedConfig",
+                    "tabular model-based RL: count model + value iteration"),
     "nnq": Learner("jaxrl.deep.nnq", "NNQConfig", "naive Q-learning with a network"),
     "dqn": Learner("jaxrl.deep.dqn", "DQNConfig", "DQN: replay memory + target network"),
     "ddpg": Learner("jaxrl.deep.ddpg", "DDPGConfig", "DDPG: actor + critic, continuous actions"),
@@ -82,6 +84,20 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
         "the lecture's maze, ε-greedy 0.1, 200 episodes of 20 steps",
         lambda m: m.QLearningConfig(env="Maze", episodes=200, max_steps=20,
                                     exploration="epsilon_greedy", eval_every_episodes=20)),
+    ("mbrl", "DiscretePendulum"): (
+        "R-max (rmax 1), one successor slot (deterministic), 5k steps",
+        lambda m: m.ModelBasedConfig(total_steps=5_000, eval_every=100, rmax=1.0,
+                                     epsilon=0.0, successors=1, plan_sweeps=50)),
+    ("mbrl", "Maze"): (
+        "the lecture's maze from random starts, R-max (rmax 1), 500 steps",
+        lambda m: m.ModelBasedConfig(env="Maze", env_options=(("start_state", -1),),
+                                     total_steps=500, eval_every=50, gamma=0.9, rmax=1.0,
+                                     epsilon=0.0)),
+    ("mbrl", "FrozenLake-misc"): (
+        "slippery 4x4, R-max (m = 20 tries), 20k steps",
+        lambda m: m.ModelBasedConfig(env="FrozenLake-misc", total_steps=20_000,
+                                     num_envs=4, eval_every=2_000, successors=3,
+                                     rmax=1.0, known_after=20, epsilon=0.0, gamma=0.95)),
     ("nnq", "CartPole-v1"): (
         "naive Q-learning, 10 envs, 100k steps (the benchmark's)",
         lambda m: m.NNQConfig(total_steps=100_000, num_envs=10, eval_every=10_000)),

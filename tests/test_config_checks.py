@@ -13,6 +13,7 @@ from jaxrl.deep.dqn import DQNConfig
 from jaxrl.deep.nnq import NNQConfig
 from jaxrl.devices import use_cpu_cores
 from jaxrl.sweep import sweep
+from jaxrl.tabular.model_based import ModelBasedConfig
 from jaxrl.tabular.qlearning import QLearningConfig
 
 BAD = [
@@ -30,6 +31,10 @@ BAD = [
     (QLearningConfig, {"learning_rate": 1.5}, "learning_rate (α) must be in (0, 1], got 1.5"),
     (QLearningConfig, {"episodes": 0}, "episodes must be >= 1, got 0"),
     (QLearningConfig, {"eval_every_episodes": -5}, "eval_every_episodes must be >= 0"),
+    (ModelBasedConfig, {"total_steps": 0}, "total_steps must be >= 1, got 0"),
+    (ModelBasedConfig, {"greedy_horizon": 0}, "greedy_horizon must be >= 1, got 0"),
+    (ModelBasedConfig, {"rmax": float("inf")}, "rmax must be a finite number, got inf"),
+    (ModelBasedConfig, {"exploration": "boltzmann"}, "exploration must be one of"),
 ]
 
 
@@ -43,7 +48,8 @@ def test_a_bad_value_raises_when_the_config_is_made(config_class, values, messag
     assert str(replaced.value) == str(made.value)
 
 
-@pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig])
+@pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig,
+                                          ModelBasedConfig])
 def test_the_defaults_are_valid(config_class):
     config = config_class()
     assert config.replace(gamma=0.5).gamma == 0.5

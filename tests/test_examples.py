@@ -14,9 +14,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXPECT = {
     "01_value_iteration_maze": "  -7.29   -8.1     -9    -10",
     "02_policy_iteration": "DiscretePendulum: 380 states",
-    "03_tabular_q_pendulum": "max |Q - Q*|",
-    "04_nnq_vs_dqn": "DQN       : greedy return",
-    "05_ddpg_pendulum": "greedy return per seed",
+    "03_model_based_pendulum": "greedy plan swings up",
+    "04_tabular_q_pendulum": "max |Q - Q*|",
+    "05_nnq_vs_dqn": "DQN       : greedy return",
+    "06_ddpg_pendulum": "greedy return per seed",
 }
 
 

@@ -18,6 +18,7 @@ RANKS = {
     "jaxrl.tabular.bellman": 1, "jaxrl.tabular.planning": 1,  # value and policy iteration
     "jaxrl.tabular.scoring": 1,         # a table's distance to planning's optimum
     "jaxrl.tabular.qlearning": 2,       # Q-learning with a table
+    "jaxrl.tabular.model_based": 2,     # sample the world, learn a model, plan on it
     "jaxrl.deep.networks": 3, "jaxrl.deep.replay": 3, "jaxrl.deep.exploration": 3,
     "jaxrl.deep.nnq": 3,                # the table replaced by a network
     "jaxrl.deep.dqn": 4,                # replay memory + target network

@@ -223,12 +223,13 @@ def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
                 changes[name] = cap
                 notes.append(f"{name} {value} -> {cap} (it must fit in total_steps "
                              f"{budget}; set --{name} to choose)")
-        per_call = getattr(config, "num_envs", 1)
+        # environment steps a train_step makes (model-based RL: plan_every of each env)
+        per_call = getattr(config, "num_envs", 1) * getattr(config, "plan_every", 1)
         if budget % per_call:
             exact = math.ceil(budget / per_call) * per_call
             changes["total_steps"], budget = exact, exact
             notes.append(f"total_steps {config.total_steps} -> {exact} (whole steps of "
-                         f"all {per_call} environments)")
+                         f"all environments: {per_call} a call)")
         interval, calls = "eval_every", budget // per_call
     else:
         interval, calls, per_call = "eval_every_episodes", config.episodes, 1

@@ -4,7 +4,8 @@ Q-learning (and of the naive network's one-hot table, ``deeptable``).
 Against planning's ``Q*``/``V*`` (:func:`jaxrl.tabular.planning.value_iteration`):
 ``max |Q - Q*|``, the value the greedy policy loses, ``V* - V^π`` (its exact
 :func:`~jaxrl.tabular.planning.policy_evaluation`), and the share of states from which
-it reaches a goal.
+it reaches a goal; and how far a learned model is from the exact one
+(:func:`model_errors`, tabular model-based RL's).
 """
 
 from __future__ import annotations
@@ -49,3 +50,41 @@ def evaluate_q(q: jax.Array, model: ExactModel, optimum: PlanningResult, gamma,
     gap = jnp.sum(jnp.where(live, optimum.values - v_policy, 0.0)) / jnp.maximum(live.sum(), 1)
     success = jnp.mean(_greedy_success(model, policy, horizon))
     return {"q_error": q_error, "value_gap": gap, "greedy_success": success}
+
+
+def _largest_difference(learned_next, learned_probs, next_states, probs):
+    """``max_s' |P̂(s') - P(s')|`` for one pair, from its two successor lists (a
+    successor may be listed more than once; empty learned slots have probability 0):
+    O(K²), no row over all S states."""
+    def mass(at, where, p):  # the probability each list gives the states ``at``
+        return jnp.sum(jnp.where(at[:, None] == where[None, :], p[None, :], 0.0), -1)
+
+    on_learned = jnp.abs(mass(learned_next, learned_next, learned_probs)
+                         - mass(learned_next, next_states, probs))
+    on_exact = jnp.abs(mass(next_states, learned_next, learned_probs)
+                       - mass(next_states, next_states, probs))
+    return jnp.maximum(jnp.max(jnp.where(learned_probs > 0, on_learned, 0.0)),
+                       jnp.max(on_exact))
+
+
+def model_errors(next_states: jax.Array, probs: jax.Array, rewards: jax.Array,
+                 tries: jax.Array, spilled: jax.Array, model: ExactModel
+                 ) -> dict[str, jax.Array]:
+    """A learned model against the exact one, over the non-terminal pairs tried.
+
+    The learned model: ``[S, A, K]`` successors and their probabilities ``P̂`` (0 in an
+    empty slot), ``[S, A]`` mean rewards ``r̂``, tries ``N(s, a)`` and ``spilled``, the
+    tries whose successor found no slot. Returns ``model_error``
+    ``max |P̂(s'|s, a) - P(s'|s, a)|``, ``reward_error`` ``max |r̂ - r|``, ``coverage``
+    (the share of non-terminal pairs tried) and ``dropped`` (the largest share of a
+    pair's tries spilled).
+    """
+    mdp = model.mdp
+    tried = ~mdp.terminal[:, None] & (tries > 0)
+    p_error = jax.vmap(jax.vmap(_largest_difference))(next_states, probs, mdp.next_states,
+                                                      mdp.probs)
+    live_pairs = jnp.sum(~mdp.terminal) * mdp.num_actions
+    return {"model_error": jnp.max(jnp.where(tried, p_error, 0.0)),
+            "reward_error": jnp.max(jnp.where(tried, jnp.abs(rewards - mdp.rewards), 0.0)),
+            "coverage": jnp.sum(tried) / jnp.maximum(live_pairs, 1),
+            "dropped": jnp.max(spilled / jnp.maximum(tries, 1))}
