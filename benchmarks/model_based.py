@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+import ddpg as ddpg_bench  # noqa: E402  (its course-pendulum measurement of DDPG)
 
 # One device, all seeds in one vmapped batch: measured on the 2-core CPU, 100 seeds of
 # the mbrl preset train in 42 s per 1000 steps so, and in 72 s split over one device per
@@ -32,6 +33,7 @@ import common  # noqa: E402
 import jax  # noqa: E402
 
 from jaxrl import presets  # noqa: E402
+from jaxrl.deep import mpc  # noqa: E402
 from jaxrl.tabular import model_based, qlearning  # noqa: E402
 
 
@@ -47,14 +49,14 @@ def tabular(seeds: int, quick: bool) -> dict:
     keys = jax.random.split(jax.random.key(0), seeds)
     mb_config, what = presets.preset("mbrl", "DiscretePendulum")
     if quick:
-        mb_config = mb_config.replace(total_steps=1_000)
+        mb_config = mb_config.replace(total_steps=500)
     start = time.perf_counter()
     mb = model_based.run(mb_config, keys)
     mb_seconds = time.perf_counter() - start
     mb_steps = np.asarray(mb.curve.env_steps[0])
     mb_success = np.asarray(mb.curve.evaluation["greedy_success"])  # [seeds, evals]
 
-    q_config = qlearning.QLearningConfig(episodes=100 if quick else 500,
+    q_config = qlearning.QLearningConfig(episodes=20 if quick else 500,
                                          eval_every_episodes=10)
     start = time.perf_counter()
     q = qlearning.run(q_config, keys)
@@ -107,6 +109,48 @@ def tabular(seeds: int, quick: bool) -> dict:
     return out
 
 
+def pendulum(seeds: int, quick: bool) -> dict:
+    """Swing-up from hanging at rest: learned-model MPC (and exact-model MPC, the
+    optimal-control baseline) against DDPG at 10 k and 100 k steps, the same keys."""
+    keys = jax.random.split(jax.random.key(0), seeds)
+    config, what = presets.preset("mpc", "Pendulum")
+    if quick:
+        config = config.replace(total_steps=160, random_steps=120, refit_every=40,
+                                fit_steps=50, horizon=10, samples=16, elites=4,
+                                iterations=2, eval_every=160, eval_episodes=1)
+    rows = []
+    # --quick: the learned model only (test_mpc covers the exact one, benchmarks/ddpg.py
+    # --quick DDPG's course pendulum), to keep run_all --quick short
+    learners = [("MPC, learned model", config)]
+    if not quick:
+        learners.append(("MPC, exact model", config.replace(model="exact")))
+    for name, cfg in learners:
+        result = mpc.run(cfg, keys)
+        evaluation = {k: np.asarray(v) for k, v in result.curve.evaluation.items()}
+        rows.append({
+            "name": name, "steps": cfg.total_steps if cfg.model != "exact" else 0,
+            "trained_steps": cfg.total_steps,
+            "holding": int(evaluation["swing_up"][:, -1].sum()), "seeds": seeds,
+            "return_from_hanging": float(evaluation["return"][:, -1, 0].mean()),
+            "model_error": float(evaluation["model_error"][:, -1].mean()),
+            "reward_error": float(evaluation["reward_error"][:, -1].mean()),
+            "compile_s": result.compile_s, "seconds": result.wall_s})
+    for steps in (() if quick else (10_000, ddpg_bench.COURSE_STEPS)):
+        _, out = ddpg_bench.course_pendulum(seeds, steps, quick)
+        rows.append({"name": "DDPG", "steps": steps, "holding": out["swing_up_seeds"],
+                     "seeds": seeds, "return_from_hanging": out["return_from_hanging"]["mean"],
+                     "compile_s": out["compile_s"], "seconds": out["wall_s"]})
+    print(f"\n(b) Course Pendulum, {seeds} seeds: swing up from hanging at rest and hold "
+          f"|q| < 0.1 over the last 20 of 100 steps ({what})")
+    print(common.format_table(
+        ["learner", "data steps", "seeds holding", "return from hanging", "model error",
+         "wall s"],
+        [[r["name"], r["steps"], f"{r['holding']}/{seeds}", f"{r['return_from_hanging']:.2f}",
+          f"{r['model_error']:.4f}" if "model_error" in r else "", f"{r['seconds']:.1f}"]
+         for r in rows]))
+    return {"preset": what, "rows": rows}
+
+
 def main() -> None:
     p = common.parser("model_based", __doc__.splitlines()[0])
     p.add_argument("--parts", default="tabular,pendulum",
@@ -116,10 +160,16 @@ def main() -> None:
     print(f"device: {common.device_info()['device']} ({jax.default_backend()})")
     results, goals = {}, {}
     if "tabular" in parts:
-        results["tabular"] = tabular(8 if args.quick else 100, args.quick)
+        results["tabular"] = tabular(4 if args.quick else 100, args.quick)
         if not args.quick:
             ratio = results["tabular"]["ratio"]
             goals["tabular_tenth_of_qlearning_steps"] = bool(ratio and ratio >= 10)
+    if "pendulum" in parts:
+        results["pendulum"] = pendulum(2 if args.quick else 16, args.quick)
+        if not args.quick:
+            learned = results["pendulum"]["rows"][0]
+            goals["mpc_14_of_16_with_10k_steps"] = (learned["holding"] >= 14
+                                                    and learned["steps"] <= 10_000)
     verdicts = [f"{k}: {'met' if v else 'MISSED'}" for k, v in goals.items()]
     print("\nGoals:", ", ".join(verdicts) if verdicts else "(not judged in --quick mode)")
     common.write_json(args.out, "model_based", {**results, "goals": goals}, args.quick)

@@ -46,6 +46,8 @@ LEARNERS: dict[str, Learner] = {
     "nnq": Learner("jaxrl.deep.nnq", "NNQConfig", "naive Q-learning with a network"),
     "dqn": Learner("jaxrl.deep.dqn", "DQNConfig", "DQN: replay memory + target network"),
     "ddpg": Learner("jaxrl.deep.ddpg", "DDPGConfig", "DDPG: actor + critic, continuous actions"),
+    "mpc": Learner("jaxrl.deep.mpc", "MPCConfig",
+                   "model-based RL: a learned dynamics model + MPC (cross-entropy method)"),
     "td3": Learner("jaxrl.deep.ddpg", "DDPGConfig",
                    "TD3: DDPG with twin critics, policy delay and target smoothing",
                    defaults="td3_config"),
@@ -114,6 +116,9 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
         "DDPGConfig(): tuned on Pendulum-v1, 20k steps", lambda m: m.DDPGConfig()),
     ("ddpg", "Pendulum"): (
         "the course's DDPG practical: [cos q, sin q, v], σ 0.2, 100k steps", _course_ddpg),
+    ("mpc", "Pendulum"): (
+        "MPCConfig(): [cos q, sin q, v], 2k random + 1k planned steps, CEM over 30 steps",
+        lambda m: m.MPCConfig()),
     ("td3", "Pendulum-v1"): (
         "td3_config(): DDPG's defaults with TD3's switches, 20k steps",
         lambda m: m.td3_config()),

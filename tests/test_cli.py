@@ -67,6 +67,10 @@ def test_a_run_folder_holds_config_metrics_summary_plot_checkpoints(dqn_run, cap
               "--eval_episodes", "2", "--set", "actor_learning_rate_end=1e-5"]),
     ("td3", ["--steps", "200", "--learning_starts", "100", "--batch_size", "16",
              "--hidden-sizes", "16", "--eval-every", "100", "--eval-episodes", "2"]),
+    ("mbrl", ["--env", "Maze", "--steps", "105", "--plan_every", "10"]),  # 105 -> 110
+    ("mpc", ["--steps", "120", "--random_steps", "80", "--refit_every", "20",
+             "--fit_steps", "20", "--horizon", "5", "--samples", "8", "--elites", "2",
+             "--iterations", "2", "--eval_episodes", "1", "--hidden_sizes", "8"]),
 ])
 def test_every_learner_writes_the_same_summary(tmp_path, algo, argv):
     summary, _ = _train(tmp_path, algo, [algo, *argv])

@@ -10,6 +10,7 @@ import pytest
 
 from jaxrl.deep.ddpg import DDPGConfig
 from jaxrl.deep.dqn import DQNConfig
+from jaxrl.deep.mpc import MPCConfig
 from jaxrl.deep.nnq import NNQConfig
 from jaxrl.devices import use_cpu_cores
 from jaxrl.sweep import sweep
@@ -32,6 +33,7 @@ BAD = [
     (QLearningConfig, {"episodes": 0}, "episodes must be >= 1, got 0"),
     (QLearningConfig, {"eval_every_episodes": -5}, "eval_every_episodes must be >= 0"),
     (ModelBasedConfig, {"total_steps": 0}, "total_steps must be >= 1, got 0"),
+    (MPCConfig, {"horizon": 0}, "horizon must be >= 1, got 0"),
     (ModelBasedConfig, {"greedy_horizon": 0}, "greedy_horizon must be >= 1, got 0"),
     (ModelBasedConfig, {"rmax": float("inf")}, "rmax must be a finite number, got inf"),
     (ModelBasedConfig, {"exploration": "boltzmann"}, "exploration must be one of"),
@@ -49,10 +51,11 @@ def test_a_bad_value_raises_when_the_config_is_made(config_class, values, messag
 
 
 @pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig,
-                                          ModelBasedConfig])
+                                          ModelBasedConfig, MPCConfig])
 def test_the_defaults_are_valid(config_class):
     config = config_class()
-    assert config.replace(gamma=0.5).gamma == 0.5
+    field = "gamma" if hasattr(config, "gamma") else "learning_rate"  # MPC: no discount
+    assert getattr(config.replace(**{field: 0.5}), field) == 0.5
 
 
 def test_every_swept_value_is_checked():

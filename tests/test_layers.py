@@ -23,6 +23,8 @@ RANKS = {
     "jaxrl.deep.nnq": 3,                # the table replaced by a network
     "jaxrl.deep.dqn": 4,                # replay memory + target network
     "jaxrl.deep.ddpg": 5, "jaxrl.deep.ddpg_setup": 5,  # actor + critic
+    # model-based RL with a learned network model, then optimal control (MPC)
+    "jaxrl.deep.dynamics": 6, "jaxrl.deep.mpc": 6, "jaxrl.deep.mpc_setup": 6,
     # the command line and the package's front door sit on top of everything
     "jaxrl.presets": 9, "jaxrl.runs": 9,  # the learners by name; run folders, load
     "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,
