@@ -20,8 +20,10 @@ their error (measured 0.003 RMSE within 0.3 rad of upright, against 0.0007 with
 ``c = 0.01``) shifts where the planner holds the pendulum by about 0.1 rad. Three
 models, one switch (``MODELS``):
 
-* ``"mlp"``: an MLP (:class:`MLP`, flax) fitted by Adam on the mean squared error of
-  the normalised targets over minibatches of the memory (:func:`fit_mlp`);
+* ``"mlp"``: an MLP (:class:`jaxrl.deep.networks.QNetwork`'s Dense layers and plain
+  linear head, its ``num_actions`` outputs read as ``[Δs, r]``) fitted by Adam on the
+  mean squared error of the normalised targets over minibatches of the memory
+  (:func:`fit_mlp`);
 * ``"linear"``: linear in fixed features, ``(Δs, r) = W^T φ(x)``, ``φ`` the monomials of
   degree <= 2 of the normalised ``x = [s, a]`` (:func:`features`), ``W`` the ridge
   regression over the whole memory in closed form (:func:`fit_linear`):
@@ -37,17 +39,15 @@ A model is a pytree ``{"norm": Normalizer, "net" | "weights": ...}`` (empty for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
 
 from jaxrl.deep import replay
-from jaxrl.deep.networks import ACTIVATIONS
+from jaxrl.deep.networks import QNetwork
 from jaxrl.envs.pendulum_model import dynamics
 
 MODELS = ("mlp", "linear", "exact")
@@ -66,21 +66,6 @@ class Normalizer(struct.PyTreeNode):
     def identity(cls, x_dim: int, y_dim: int) -> Normalizer:
         """Mean 0, standard deviation 1: the untrained model's."""
         return cls(jnp.zeros(x_dim), jnp.ones(x_dim), jnp.zeros(y_dim), jnp.ones(y_dim))
-
-
-class MLP(nn.Module):
-    """``x -> y``: Dense layers of ``hidden_sizes`` with ``activation``, a linear output."""
-
-    out_dim: int
-    hidden_sizes: Sequence[int] = (64, 64)
-    activation: str = "swish"
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        act = ACTIVATIONS[self.activation]
-        for size in self.hidden_sizes:
-            x = act(nn.Dense(size)(x))
-        return nn.Dense(self.out_dim)(x)
 
 
 def inputs(obs: jax.Array, action: jax.Array) -> jax.Array:
@@ -157,7 +142,7 @@ def num_features(x_dim: int) -> int:
     return 1 + x_dim + x_dim * (x_dim + 1) // 2
 
 
-def init_model(kind: str, network: MLP | None, x_dim: int, y_dim: int,
+def init_model(kind: str, network: QNetwork | None, x_dim: int, y_dim: int,
                key: jax.Array) -> dict:
     """The untrained model: a random MLP, zero weights, or nothing (``"exact"``)."""
     if kind == "exact":
@@ -168,7 +153,7 @@ def init_model(kind: str, network: MLP | None, x_dim: int, y_dim: int,
     return {"norm": norm, "net": network.init(key, jnp.zeros((1, x_dim)))}
 
 
-def predict_normalised(kind: str, network: MLP | None, model: dict,
+def predict_normalised(kind: str, network: QNetwork | None, model: dict,
                        x: jax.Array) -> jax.Array:
     """``f`` in normalised units: ``(y - y_mean) / y_std`` predicted from ``x``."""
     norm = model["norm"]
@@ -178,7 +163,7 @@ def predict_normalised(kind: str, network: MLP | None, model: dict,
     return network.apply(model["net"], z)
 
 
-def learned_step(kind: str, network: MLP | None, model: dict, obs: jax.Array,
+def learned_step(kind: str, network: QNetwork | None, model: dict, obs: jax.Array,
                  action: jax.Array, reward_scale: Any = None) -> tuple[jax.Array, jax.Array]:
     """``(ŝ', r̂)`` of the learned model: ``ŝ' = s + Δs``, from ``y = [Δs, r]``."""
     norm = model["norm"]
@@ -202,7 +187,7 @@ def exact_step(env_params: Any, obs: jax.Array,
     return jnp.stack([q, v], -1).astype(obs.dtype), -cost
 
 
-def loss(network: MLP, net_params: Any, norm: Normalizer, x: jax.Array,
+def loss(network: QNetwork, net_params: Any, norm: Normalizer, x: jax.Array,
          y: jax.Array) -> jax.Array:
     """Mean squared error of the normalised targets,
     ``(1/N) Σ_i |f(x_i) - (y_i - y_mean) / y_std|²`` (summed over components)."""
@@ -211,7 +196,7 @@ def loss(network: MLP, net_params: Any, norm: Normalizer, x: jax.Array,
     return jnp.mean(jnp.sum(jnp.square(network.apply(net_params, z) - target), -1))
 
 
-def fit_mlp(network: MLP, optimizer: optax.GradientTransformation, model: dict,
+def fit_mlp(network: QNetwork, optimizer: optax.GradientTransformation, model: dict,
             opt_state: Any, memory: replay.ReplayMemory, key: jax.Array, fit_steps: int,
             batch_size: int, reward_scale: Any = None) -> tuple[dict, Any, jax.Array]:
     """``fit_steps`` Adam steps on :func:`loss` over minibatches drawn uniformly from the

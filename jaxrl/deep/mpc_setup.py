@@ -18,8 +18,8 @@ from jaxrl.checks import (
     check_numbers,
     check_space,
 )
-from jaxrl.deep.dynamics import MLP, MODELS
-from jaxrl.deep.networks import ACTIVATIONS, input_size
+from jaxrl.deep.dynamics import MODELS
+from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size
 from jaxrl.envs.pendulum import Pendulum
 from jaxrl.envs.wrappers import AutoReset
 
@@ -108,7 +108,7 @@ class MPCSetup(struct.PyTreeNode):
     length of an evaluation episode (the environment's time limit, static)."""
 
     env: AutoReset = struct.field(pytree_node=False)
-    network: MLP | None = struct.field(pytree_node=False)
+    network: QNetwork | None = struct.field(pytree_node=False)
     schedule: driver.Schedule = struct.field(pytree_node=False)
     episode_steps: int = struct.field(pytree_node=False)
     env_params: Any = None
@@ -135,8 +135,10 @@ def make(config: MPCConfig, env: Any = None, env_params: Any = None) -> MPCSetup
     schedule = driver.Schedule.of(config.total_steps, config.eval_every, config.num_envs)
     network = None
     if config.model == "mlp":
-        network = MLP(out_dim=input_size(env.observation_space(env_params)) + 1,
-                      hidden_sizes=tuple(config.hidden_sizes), activation=config.activation)
+        # the model's MLP: QNetwork's layers, one output per component of [Δs, r]
+        network = QNetwork(num_actions=input_size(env.observation_space(env_params)) + 1,
+                           hidden_sizes=tuple(config.hidden_sizes),
+                           activation=config.activation)
     steps = int(getattr(env_params, "max_steps_in_episode", 200))
     return MPCSetup(env=env, network=network, schedule=schedule, episode_steps=steps,
                     env_params=env_params)

@@ -364,11 +364,10 @@ def evaluate(setup: ModelBasedSetup, config: ModelBasedConfig, state: ModelBased
             setup.env, setup.env_params, config.eval_episodes,
             lambda obs: greedy_action(setup, config, state, obs), key)}
     certain = solve(config, state, state.plan, sweeps=10_000)  # to plan_tol
-    tries = state.counts.sum(-1) + state.spilled
-    rewards = state.reward_sum / jnp.maximum(tries, 1)
+    learned = estimate_model(state)  # on the pairs tried: the slots, P̂ and r̂
     return {"eval_step": state.step,
-            **model_errors(state.next_states, frequencies(state.counts), rewards, tries,
-                           state.spilled, setup.model),
+            **model_errors(learned.next_states, learned.probs, learned.rewards,
+                           state.counts.sum(-1) + state.spilled, state.spilled, setup.model),
             **evaluate_q(certain.q_values, setup.model, state.optimum, config.gamma,
                          config.greedy_horizon)}
 
