@@ -44,6 +44,8 @@ LEARNERS: dict[str, Learner] = {
     "mbrl": Learner("jaxrl.tabular.model_based", "ModelBasedConfig",
                     "tabular model-based RL: count model + value iteration"),
     "nnq": Learner("jaxrl.deep.nnq", "NNQConfig", "naive Q-learning with a network"),
+    "pqn": Learner("jaxrl.deep.pqn", "PQNConfig",
+                   "PQN: NN-Q made stable (parallel envs, Q(lambda), LayerNorm; no replay)"),
     "dqn": Learner("jaxrl.deep.dqn", "DQNConfig", "DQN: replay memory + target network"),
     "ddpg": Learner("jaxrl.deep.ddpg", "DDPGConfig", "DDPG: actor + critic, continuous actions"),
     "mpc": Learner("jaxrl.deep.mpc", "MPCConfig",
@@ -51,6 +53,10 @@ LEARNERS: dict[str, Learner] = {
     "td3": Learner("jaxrl.deep.ddpg", "DDPGConfig",
                    "TD3: DDPG with twin critics, policy delay and target smoothing",
                    defaults="td3_config"),
+    "reinforce": Learner("jaxrl.deep.reinforce", "ReinforceConfig",
+                         "REINFORCE: Monte-Carlo policy gradient with a learned baseline"),
+    "ppo": Learner("jaxrl.deep.ppo", "PPOConfig",
+                   "PPO: clipped surrogate, GAE(lambda), minibatch epochs"),
 }
 
 
@@ -122,6 +128,15 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
     ("td3", "Pendulum-v1"): (
         "td3_config(): DDPG's defaults with TD3's switches, 20k steps",
         lambda m: m.td3_config()),
+    ("pqn", "CartPole-v1"): (
+        "PQNConfig(): tuned on CartPole-v1", lambda m: m.PQNConfig()),
+    ("reinforce", "CartPole-v1"): (
+        "ReinforceConfig(): tuned on CartPole-v1", lambda m: m.ReinforceConfig()),
+    ("ppo", "CartPole-v1"): (
+        "PPOConfig(): tuned on CartPole-v1, 500k steps", lambda m: m.PPOConfig()),
+    ("ppo", "Pendulum-v1"): (
+        "pendulum_config(): Gaussian policy on Pendulum-v1, 1M steps",
+        lambda m: m.pendulum_config()),
 }
 
 

@@ -16,7 +16,17 @@ function                       equation (slide)
 :func:`td_loss`                ``mean_j ℓ(Q(S_j, A_j; θ) - y_j)``  ("Deep Q-network (DQN)")
 :func:`ddpg_critic_target`     ``r + γ min_k Q′_k(S', π′(S'))``  ("DDPG"; TD3 for ``k = 2``)
 :func:`q_learning_update`      ``Q(S, A) <- (1 - α) Q(S, A) + α y``  ("Q-learning with a table")
+:func:`lambda_returns`         ``G^λ_t = r_t + γ [(1 - λ) v_{t+1} + λ G^λ_{t+1}]`` (Sutton & Barto
+                               12.1): Monte-Carlo returns at λ = 1 (REINFORCE), Q(λ) (PQN)
+:func:`gae_advantages`         ``A_t = G^λ_t - V(S_t)``, GAE(λ) (Schulman et al. 2016)
+:func:`policy_gradient_loss`   ``-mean_t log π(A_t|S_t) (G_t - b(S_t))`` (Williams 1992)
+:func:`clipped_surrogate_loss` ``-mean min(ρ A, clip(ρ, 1 ± ε) A)`` (PPO, Schulman et al. 2017)
+:func:`clipped_value_loss`     ``mean max((V - G)², (V_old + clip(V - V_old, ±ε) - G)²) / 2``
 =============================  ==============================================================
+
+The rollout functions take time-major arrays ``[T, ...]`` (``T`` steps of a rollout,
+any batch axes after it) and treat the rollout's end as a cut: the return there is the
+value of the last next observation, as on a truncation.
 """
 
 from __future__ import annotations
@@ -89,3 +99,73 @@ def q_learning_update(q_taken: jax.Array, target: jax.Array, learning_rate) -> j
     """The table's step ``α (y - Q(S, A))``: ``Q(S, A) + step`` is
     ``(1 - α) Q(S, A) + α y``, the slide's update."""
     return learning_rate * (target - q_taken)
+
+
+def lambda_returns(reward: jax.Array, terminated: jax.Array, truncated: jax.Array,
+                   value_next: jax.Array, gamma, lambda_) -> jax.Array:
+    """The λ-returns of a rollout, ``[T, ...]`` arrays, time first, computed backwards:
+
+    ::
+
+        G_t = r_t + γ (1 - terminated_t) [v_{t+1} + λ c_t (G_{t+1} - v_{t+1})]
+
+    where ``v_{t+1}`` is the value of ``next_obs_t`` (the true final observation on an
+    episode's last step, :class:`jaxrl.envs.wrappers.Transition`) and ``c_t = 0`` when
+    the episode ended at ``t`` or ``t`` is the rollout's last step: no return is carried
+    across an episode boundary, a truncated episode is bootstrapped from ``v`` of its
+    final observation, a terminated one is not bootstrapped at all. λ = 1 gives the
+    Monte-Carlo return ``Σ_k γ^k r_{t+k}`` up to the episode's end (REINFORCE, Williams
+    1992); λ = 0 the one-step target ``r + γ v``. With ``v_{t+1} = max_a Q(S_{t+1}, a)``
+    it is Peng's Q(λ) target of PQN (Gallici et al. 2025); with ``v = V`` GAE's
+    (:func:`gae_advantages`).
+    """
+    done = jnp.logical_or(terminated, truncated)
+    carries = 1.0 - done.astype(value_next.dtype)
+    carries = carries.at[-1].set(0.0)  # the rollout's end: bootstrap from v, like a cut
+
+    def backward(future, step):
+        r, term, v, c = step
+        ret = r + gamma * jnp.where(term, 0.0, v + lambda_ * c * (future - v))
+        return ret, ret
+
+    _, returns = jax.lax.scan(backward, jnp.zeros_like(value_next[-1]),
+                              (reward, terminated, value_next, carries), reverse=True)
+    return returns
+
+
+def gae_advantages(reward: jax.Array, terminated: jax.Array, truncated: jax.Array,
+                   value: jax.Array, value_next: jax.Array, gamma, lambda_):
+    """GAE(λ) (Schulman et al. 2016): ``(advantages, returns)``, ``A_t = G^λ_t - V(S_t)``.
+
+    The same as ``δ_t + γ λ (1 - done_t) A_{t+1}`` with ``δ_t = r_t + γ (1 - terminated_t)
+    V(S'_t) - V(S_t)``; ``value``: ``V(S_t)``, ``value_next``: ``V(S'_t)`` of the true
+    next observation (:func:`lambda_returns`). ``returns`` are the value targets.
+    """
+    returns = lambda_returns(reward, terminated, truncated, value_next, gamma, lambda_)
+    return returns - value, returns
+
+
+def policy_gradient_loss(log_prob: jax.Array, advantage: jax.Array) -> jax.Array:
+    """REINFORCE's loss ``-mean_t log π(A_t | S_t; θ) (G_t - b(S_t))`` (Williams 1992),
+    whose gradient is the policy-gradient estimate ``-E[∇θ log π (G - b)]``; the
+    advantage carries no gradient."""
+    return -jnp.mean(log_prob * jax.lax.stop_gradient(advantage))
+
+
+def clipped_surrogate_loss(log_ratio: jax.Array, advantage: jax.Array, clip) -> jax.Array:
+    """PPO's clipped objective, as a loss: ``-mean min(ρ A, clip(ρ, 1 - ε, 1 + ε) A)``
+    with ``ρ = π(A|S; θ) / π_old(A|S)`` = ``exp(log_ratio)`` (Schulman et al. 2017, eq. 7).
+    Its gradient is zero where the clip is active (``ρ A`` beyond ``(1 ± ε) A``)."""
+    ratio = jnp.exp(log_ratio)
+    unclipped = ratio * advantage
+    clipped = jnp.clip(ratio, 1.0 - clip, 1.0 + clip) * advantage
+    return -jnp.mean(jnp.minimum(unclipped, clipped))
+
+
+def clipped_value_loss(value: jax.Array, value_old: jax.Array, target: jax.Array,
+                       clip) -> jax.Array:
+    """The value loss ``mean max((V - G)², (V_old + clip(V - V_old, ±ε) - G)²) / 2`` (PPO's
+    implementation, Engstrom et al. 2020); ``clip = inf`` is the plain ``(V - G)² / 2``."""
+    clipped = value_old + jnp.clip(value - value_old, -clip, clip)
+    return 0.5 * jnp.mean(jnp.maximum(jnp.square(value - target),
+                                      jnp.square(clipped - target)))

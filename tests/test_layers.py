@@ -21,10 +21,14 @@ RANKS = {
     "jaxrl.tabular.model_based": 2,     # sample the world, learn a model, plan on it
     "jaxrl.deep.networks": 3, "jaxrl.deep.replay": 3, "jaxrl.deep.exploration": 3,
     "jaxrl.deep.nnq": 3,                # the table replaced by a network
+    "jaxrl.deep.rollout": 3,            # on-policy rollouts (PQN, REINFORCE, PPO)
+    "jaxrl.deep.pqn": 3,                # NN-Q made stable: parallel envs, Q(λ), LayerNorm
     "jaxrl.deep.dqn": 4,                # replay memory + target network
     "jaxrl.deep.ddpg": 5, "jaxrl.deep.ddpg_setup": 5,  # actor + critic
     # model-based RL with a learned network model, then optimal control (MPC)
     "jaxrl.deep.dynamics": 6, "jaxrl.deep.mpc": 6, "jaxrl.deep.mpc_setup": 6,
+    # learn the policy directly: REINFORCE, then PPO (the last slide)
+    "jaxrl.deep.policies": 7, "jaxrl.deep.reinforce": 7, "jaxrl.deep.ppo": 7,
     # the command line and the package's front door sit on top of everything
     "jaxrl.presets": 9, "jaxrl.runs": 9,  # the learners by name; run folders, load
     "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,

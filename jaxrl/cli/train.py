@@ -223,8 +223,10 @@ def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
                 changes[name] = cap
                 notes.append(f"{name} {value} -> {cap} (it must fit in total_steps "
                              f"{budget}; set --{name} to choose)")
-        # environment steps a train_step makes (model-based RL: plan_every of each env)
-        per_call = getattr(config, "num_envs", 1) * getattr(config, "plan_every", 1)
+        # environment steps a train_step makes (model-based RL: plan_every of each env;
+        # the on-policy learners: a rollout of num_steps of each env)
+        per_call = (getattr(config, "num_envs", 1) * getattr(config, "plan_every", 1)
+                    * getattr(config, "num_steps", 1))
         if budget % per_call:
             exact = math.ceil(budget / per_call) * per_call
             changes["total_steps"], budget = exact, exact

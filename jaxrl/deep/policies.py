@@ -1,0 +1,133 @@
+"""Stochastic policies for the policy-gradient learners (REINFORCE, PPO): the networks,
+the two distributions, and a running observation normaliser.
+
+* :class:`ActorCritic`: two MLPs from a flat observation, the policy head (logits of a
+  softmax policy for ``Discrete`` actions, the mean of a Gaussian for ``Box`` actions,
+  with a state-independent log standard deviation) and the value ``V(s)`` (the
+  baseline of REINFORCE, the critic of PPO). Orthogonal weights, ``√2`` in the hidden
+  layers, 0.01 on the policy head and 1 on the value head (Andrychowicz et al. 2021,
+  "What matters in on-policy RL"), zero biases.
+* :func:`log_prob`, :func:`entropy`, :func:`sample`, :func:`mode`: the softmax
+  ``π(a|s) = exp(l_a) / Σ_b exp(l_b)`` or the Gaussian ``N(μ(s), σ²)``, per row, written
+  out here (a few lines each) rather than taken from distrax, whose
+  TensorFlow-Probability dependency jaxrl does not carry. A Gaussian action is clipped
+  to the bounds by the environment step, not by the distribution (as PPO's
+  implementations do): ``log π`` is that of the unclipped sample.
+* :class:`RunningStats`: the observations' running mean and variance (Chan et al.'s
+  parallel update), to feed the networks ``(s - μ) / σ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from jaxrl.deep.networks import ACTIVATIONS
+
+_LOG_2PI = jnp.log(2.0 * jnp.pi)
+
+
+def _mlp(x: jax.Array, hidden_sizes: Sequence[int], activation: str, out: int,
+         out_scale: float) -> jax.Array:
+    act = ACTIVATIONS[activation]
+    orthogonal = nn.initializers.orthogonal
+    for size in hidden_sizes:
+        x = act(nn.Dense(size, kernel_init=orthogonal(jnp.sqrt(2.0)))(x))
+    return nn.Dense(out, kernel_init=orthogonal(out_scale))(x)
+
+
+class ActorCritic(nn.Module):
+    """``s -> (policy head, log σ, V(s))`` with separate actor and critic MLPs.
+
+    Attributes:
+      action_dim: number of discrete actions, or the size of a continuous action.
+      discrete: softmax policy (the head is its logits) or Gaussian (the head is μ).
+      hidden_sizes: widths of both MLPs' hidden layers.
+      activation: name in :data:`jaxrl.deep.networks.ACTIVATIONS`.
+      log_std_init: the Gaussian's initial log σ (ignored for a softmax policy).
+    """
+
+    action_dim: int
+    discrete: bool
+    hidden_sizes: Sequence[int] = (64, 64)
+    activation: str = "tanh"
+    log_std_init: float = 0.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        head = _mlp(x, self.hidden_sizes, self.activation, self.action_dim, 0.01)
+        value = _mlp(x, self.hidden_sizes, self.activation, 1, 1.0)[..., 0]
+        if self.discrete:
+            log_std = jnp.zeros((self.action_dim,), jnp.float32)  # unused
+        else:
+            log_std = self.param("log_std", nn.initializers.constant(self.log_std_init),
+                                 (self.action_dim,))
+        return head, log_std, value
+
+
+def log_prob(discrete: bool, head: jax.Array, log_std: jax.Array,
+             action: jax.Array) -> jax.Array:
+    """``log π(a | s)`` per row: ``l_a - logsumexp(l)``, or the Gaussian's
+    ``-Σ_i [(a_i - μ_i)² / 2σ_i² + log σ_i + log(2π) / 2]``."""
+    if discrete:
+        logits = jax.nn.log_softmax(head)
+        return jnp.take_along_axis(logits, action[..., None].astype(jnp.int32), -1)[..., 0]
+    z = (action - head) * jnp.exp(-log_std)
+    return -jnp.sum(0.5 * jnp.square(z) + log_std + 0.5 * _LOG_2PI, axis=-1)
+
+
+def entropy(discrete: bool, head: jax.Array, log_std: jax.Array) -> jax.Array:
+    """``H(π(· | s))`` per row: ``-Σ_a π_a log π_a``, or ``Σ_i [log σ_i + (1 + log 2π) / 2]``."""
+    if discrete:
+        logits = jax.nn.log_softmax(head)
+        return -jnp.sum(jnp.exp(logits) * logits, axis=-1)
+    total = jnp.sum(log_std + 0.5 * (1.0 + _LOG_2PI))
+    return jnp.broadcast_to(total, head.shape[:-1])
+
+
+def sample(discrete: bool, key: jax.Array, head: jax.Array, log_std: jax.Array) -> jax.Array:
+    """An action per row drawn from ``π(· | s)``."""
+    if discrete:
+        return jax.random.categorical(key, head).astype(jnp.int32)
+    return head + jnp.exp(log_std) * jax.random.normal(key, head.shape)
+
+
+def mode(discrete: bool, head: jax.Array) -> jax.Array:
+    """The most likely action per row: ``argmax_a l_a``, or ``μ(s)`` (the greedy policy)."""
+    return jnp.argmax(head, axis=-1).astype(jnp.int32) if discrete else head
+
+
+class RunningStats(struct.PyTreeNode):
+    """Running mean and variance of the (flat) observations seen so far.
+
+    Attributes:
+      mean, var: ``[obs_size]``; count: the observations counted (float, starts at a
+        tiny ε so that the first update is a plain average).
+    """
+
+    mean: jax.Array
+    var: jax.Array
+    count: jax.Array
+
+    @classmethod
+    def zeros(cls, size: int) -> RunningStats:
+        """No observation seen yet: mean 0, variance 1."""
+        return cls(jnp.zeros(size), jnp.ones(size), jnp.asarray(1e-4, jnp.float32))
+
+    def update(self, batch: jax.Array) -> RunningStats:
+        """Merge a batch ``[B, obs_size]`` (Chan, Golub & LeVeque's parallel formula)."""
+        batch_mean, batch_var = jnp.mean(batch, axis=0), jnp.var(batch, axis=0)
+        n = batch.shape[0]
+        total = self.count + n
+        delta = batch_mean - self.mean
+        mean = self.mean + delta * n / total
+        m2 = self.var * self.count + batch_var * n + jnp.square(delta) * self.count * n / total
+        return RunningStats(mean=mean, var=m2 / total, count=total)
+
+    def normalize(self, x: jax.Array, clip: float = 10.0) -> jax.Array:
+        """``clip((x - mean) / sqrt(var + 1e-8), ±clip)``."""
+        return jnp.clip((x - self.mean) / jnp.sqrt(self.var + 1e-8), -clip, clip)

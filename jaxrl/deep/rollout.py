@@ -1,0 +1,75 @@
+"""On-policy rollouts: ``num_steps`` steps of ``num_envs`` environments in one ``lax.scan``.
+
+The learners that update from what they just did, without a replay memory (PQN,
+REINFORCE, PPO), gather a batch of experience the same way: act in every environment
+with the current policy, step them all through the environment contract
+(:class:`jaxrl.envs.wrappers.AutoReset`: each transition holds the true next
+observation and both ``terminated`` and ``truncated``), repeat. :func:`collect` is that
+loop, once; what a learner keeps of each step besides the transition (log π, V(S)) is
+the ``extras`` its ``act`` returns.
+
+The arrays come back time first, ``[num_steps, num_envs, ...]``, as the return
+recursions of :mod:`jaxrl.targets` (``lambda_returns``, ``gae_advantages``) take them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from jaxrl.envs.wrappers import AutoReset, Transition
+
+
+class Rollout(struct.PyTreeNode):
+    """``num_steps`` steps of ``num_envs`` environments, time first.
+
+    Attributes:
+      transitions: ``Transition`` with ``[T, N, ...]`` leaves.
+      extras: what ``act`` returned beside the actions, ``[T, N, ...]`` leaves.
+      totals: the finished episodes' counts and returns summed over the rollout
+        (``EpisodeStats.step_totals``), the driver's training metrics.
+    """
+
+    transitions: Transition
+    extras: Any
+    totals: dict[str, jax.Array]
+
+
+def collect(env: AutoReset, env_params: Any, env_state: Any,
+            act: Callable[[Any, jax.Array], tuple[jax.Array, Any]], key: jax.Array,
+            num_steps: int) -> tuple[Any, Rollout]:
+    """Run ``act(obs, key) -> (actions, extras)`` for ``num_steps`` steps of the batch of
+    environments in ``env_state``: ``(env_state after the rollout, Rollout)``."""
+
+    def step(carry, key):
+        env_state, totals = carry
+        key_act, key_env = jax.random.split(key)
+        actions, extras = act(env_state.obs, key_act)
+        env_state, transition = env.batch_step(key_env, env_state, actions, env_params)
+        totals = jax.tree.map(jnp.add, totals, env_state.stats.step_totals())
+        return (env_state, totals), (transition, extras)
+
+    zeros = {"episodes": jnp.zeros((), jnp.int32), "return_sum": jnp.zeros((), jnp.float32)}
+    (env_state, totals), (transitions, extras) = jax.lax.scan(
+        step, (env_state, zeros), jax.random.split(key, num_steps))
+    return env_state, Rollout(transitions=transitions, extras=extras, totals=totals)
+
+
+def minibatches(key: jax.Array, data: Any, num_minibatches: int) -> Any:
+    """Shuffle the rows of ``data`` (leaves ``[B, ...]``) and cut them into
+    ``num_minibatches`` minibatches: leaves ``[num_minibatches, B / num_minibatches, ...]``
+    (``B`` must divide; the learners' configs check it)."""
+    size = jax.tree.leaves(data)[0].shape[0]
+    order = jax.random.permutation(key, size)
+    return jax.tree.map(
+        lambda x: jnp.reshape(x[order], (num_minibatches, size // num_minibatches,
+                                          *x.shape[1:])), data)
+
+
+def flatten_time(data: Any) -> Any:
+    """``[T, N, ...]`` leaves to ``[T * N, ...]``: a rollout as one batch of samples."""
+    return jax.tree.map(lambda x: jnp.reshape(x, (-1, *x.shape[2:])), data)
