@@ -1,8 +1,9 @@
-"""DQN and naive NN-Q: learning (final greedy return over seeds) and speed (env steps/s).
+"""DQN, naive NN-Q and PQN: learning (final greedy return over seeds) and speed (env steps/s).
 
 * learning: DQN's default config (tuned on CartPole-v1, the same for every seed) on
   CartPole-v1 and Acrobot-v1 at 100k env steps, 16 seeds; the course's DQN practical on
-  HybridPendulum; naive NN-Q against DQN on CartPole-v1 (learning curves in a PNG);
+  HybridPendulum; naive NN-Q and PQN (``PQNConfig()``, tuned on CartPole-v1) against DQN
+  on CartPole-v1 (learning curves in a PNG; PQN's goal: DQN's returns in less wall time);
   CartPole's final agents played greedy on θ and on θ̄ (the default), 64 episodes each.
 * deeptable: the course's practical (course.md §3.1), 100 seeds of
   :func:`jaxrl.deep.nnq.deeptable` next to :func:`numpy_deeptable`, a plain numpy port
@@ -38,7 +39,7 @@ use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import dqn_greedy_returns, format_table, parser, rejax_paths, write_json  # noqa: E402
 
-from jaxrl.deep import dqn, nnq  # noqa: E402
+from jaxrl.deep import dqn, nnq, pqn  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
 
 REJAX_PY, REJAX_BENCH = rejax_paths()
@@ -59,6 +60,8 @@ COURSE_HYBRID = preset("dqn", "HybridPendulum")[0]
 PARTS = ("learning", "deeptable", "speed")
 GOALS = {"cartpole_mean": 490.0, "cartpole_min": 450.0, "acrobot_mean": -90.0,
          "speedup": 3.0}
+#: The curves in the PNG: the name in the plot's legend, the name in the learning table.
+PLOTTED = {"DQN": "CartPole-v1", "naive NN-Q": "nnq CartPole-v1", "PQN": "pqn CartPole-v1"}
 
 
 def learn(config, seeds: int, algo=dqn):
@@ -209,6 +212,13 @@ def main() -> int:
                                    eval_every=small["eval_every"],
                                    eval_episodes=4 if quick else 16)
         results["learning"]["nnq CartPole-v1"] = learn(nnq_config, seeds, algo=nnq)
+        pqn_config = pqn.PQNConfig()
+        if quick:
+            pqn_config = pqn_config.replace(total_steps=steps, num_envs=8, num_steps=16,
+                                            num_minibatches=2, update_epochs=1,
+                                            exploration_steps=1_000,
+                                            eval_every=small["eval_every"], eval_episodes=4)
+        results["learning"]["pqn CartPole-v1"] = learn(pqn_config, seeds, algo=pqn)
         rows = [[name, r["seeds"], r["env_steps"], r["final_mean"], r["final_min"], r["final_max"],
                  r["wall_s"], r["compile_s"]] for name, r in results["learning"].items()]
         print(format_table(["run", "seeds", "env steps", "mean", "min", "max", "wall s",
@@ -221,8 +231,7 @@ def main() -> int:
         print(format_table(["run", "greedy on", "mean", "min", "seeds < 450",
                             "episodes < 450"], rows))
         png = args.out.with_suffix(".png")
-        plot(png, {"DQN": results["learning"]["CartPole-v1"],
-                   "naive NN-Q": results["learning"]["nnq CartPole-v1"]})
+        plot(png, {name: results["learning"][row] for name, row in PLOTTED.items()})
         print(f"learning curves: {png}")
 
     if "deeptable" in parts:
@@ -275,6 +284,7 @@ def main() -> int:
 
     cp = results["learning"].get("CartPole-v1")
     ac = results["learning"].get("Acrobot-v1")
+    pq = results["learning"].get("pqn CartPole-v1")
     ratios = [results["speed"][k]["jaxrl"]["env_steps_per_s"]
               / results["speed"][k]["rejax"]["env_steps_per_s"]
               for k in ("1", "16") if results["speed"].get(k, {}).get("rejax")]
@@ -282,6 +292,10 @@ def main() -> int:
         "CartPole-v1 mean >= 490": cp["final_mean"] >= GOALS["cartpole_mean"] if cp else None,
         "CartPole-v1 every seed >= 450": cp["final_min"] >= GOALS["cartpole_min"] if cp else None,
         "Acrobot-v1 mean >= -90": ac["final_mean"] >= GOALS["acrobot_mean"] if ac else None,
+        "PQN CartPole-v1 mean >= 490": pq["final_mean"] >= GOALS["cartpole_mean"] if pq else None,
+        "PQN CartPole-v1 every seed >= 450": (pq["final_min"] >= GOALS["cartpole_min"]
+                                              if pq else None),
+        "PQN in less wall time than DQN": pq["wall_s"] < cp["wall_s"] if pq and cp else None,
         ">= 3x rejax steps/s at 1 and 16 seeds": (bool(ratios) and len(ratios) == 2
                                                   and min(ratios) >= GOALS["speedup"])
         if ratios else None,
