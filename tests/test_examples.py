@@ -18,6 +18,7 @@ EXPECT = {
     "04_tabular_q_pendulum": "max |Q - Q*|",
     "05_nnq_vs_dqn": "DQN       : greedy return",
     "06_ddpg_pendulum": "greedy return per seed",
+    "07_policy_gradient": "PPO      : ",
 }
 
 
