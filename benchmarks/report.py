@@ -18,11 +18,13 @@ TITLES = {
     "planning": "Planning: jaxrl against pymdptoolbox",
     "tabular_q": "Tabular Q-learning: the course's practical",
     "envs": "Environments: random-policy steps per second",
-    "dqn": "DQN and naive NN-Q",
+    "dqn": "DQN, naive NN-Q and PQN",
+    "stability": "Stability: naive NN-Q, PQN with and without LayerNorm, DQN",
     "dqn_sweep": "DQN on CartPole-v1: a config sweep",
     "ddpg": "DDPG and TD3",
     "scaling": "Scaling: cost per seed from 1 to 1024 seeds",
     "model_based": "Model-based RL against the model-free learners",
+    "ppo": "Policy gradients (REINFORCE, PPO) and PQN",
 }
 PEER_HEADERS = ["benchmark", "measure", "jaxrl", "peer", "peer's", "ratio"]
 
@@ -301,6 +303,53 @@ def section_ddpg(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                      f"{b['dense_share']:.0%}", ratio(b["max_speedup_vs_rejax"])]
                     for b in bound])
     return lines, peers
+
+
+def section_stability(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
+    lines = [f"CartPole-v1, {d.get('steps', 0):,} env steps, "
+             f"{plural(d.get('seeds', 0), 'seed')}: mean greedy return over the seeds", ""]
+    lines += table(["learner", "final mean", "final min", "peak mean", "drop from peak",
+                    "wall s"],
+                   [[name, r["final_mean"], r["final_min"], r["peak_mean"],
+                     r["drop_from_peak"], r["wall_s"]] for name, r in d.get("runs", {}).items()])
+    if d.get("png") and ctx.get("json_path"):
+        png = Path(ctx["json_path"]).with_name(d["png"])
+        link = os.path.relpath(png, ctx["results_md"].parent)
+        lines += [f"![mean greedy return against env steps]({link})", ""]
+    return lines, []
+
+
+def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
+    lines, peers = [], []
+    learning = d.get("learning")
+    if learning:
+        lines += [f"Final greedy return over {plural(learning['seeds'], 'seed')} (key 0), "
+                  "the presets:", ""]
+        lines += table(["algo", "env", "env steps", "mean", "min", "max", "wall s"],
+                       [[r["name"], r["env"], r["total_steps"], r["final_return"]["mean"],
+                         r["final_return"]["min"], r["final_return"]["max"], r["wall_s"]]
+                        for r in learning["runs"]])
+    rows = []
+    for r in d.get("speed", []):
+        theirs = r["peer"]["steps_per_s"] if r["speedup"] else _peer_note(ctx, r["peer"])
+        rows.append([r["race"], r["seeds"], r["jaxrl"]["steps_per_s"], theirs,
+                     ratio(r["speedup"])])
+        peers.append(["ppo", f"env steps/s, {plural(r['seeds'], 'seed')}, {r['race']}",
+                      r["jaxrl"]["steps_per_s"], r["peer_name"], theirs,
+                      ratio(r["speedup"])])
+    if rows:
+        lines += ["Env steps/s on the peers' own configs (one final evaluation, compile "
+                  "apart):", ""]
+        lines += table(["race", "seeds", "jaxrl", "peer", "speed-up"], rows)
+    return lines, peers
+
+
+def _peer_note(ctx: dict, record: Any) -> str:
+    if ctx["quick"]:
+        return "peers not run in --quick mode"
+    if record is None:
+        return "peer not installed: skipped"
+    return "peer failed"
 
 
 def section_scaling(d: dict, ctx: dict) -> tuple[list[str], list[list]]:

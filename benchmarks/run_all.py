@@ -41,8 +41,8 @@ from common import RESULTS_DIR, device_slug, rejax_paths  # noqa: E402  (imports
 #: Files of benchmarks/ that are not benchmarks.
 NOT_BENCHMARKS = {"common", "report", "run_all"}
 #: The headline order; other scripts follow by name.
-ORDER = ("planning", "tabular_q", "model_based", "envs", "dqn", "dqn_sweep", "ddpg",
-         "scaling")
+ORDER = ("planning", "tabular_q", "model_based", "envs", "dqn", "dqn_sweep", "stability",
+         "ddpg", "ppo", "scaling")
 TAIL_LINES = 40
 
 

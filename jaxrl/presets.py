@@ -129,14 +129,49 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
         "td3_config(): DDPG's defaults with TD3's switches, 20k steps",
         lambda m: m.td3_config()),
     ("pqn", "CartPole-v1"): (
-        "PQNConfig(): tuned on CartPole-v1", lambda m: m.PQNConfig()),
+        "PQNConfig(): tuned on CartPole-v1, 32 envs x 64 steps, 300k steps",
+        lambda m: m.PQNConfig()),
+    ("pqn", "Acrobot-v1"): (
+        "4 epochs, Adam 1e-3, ε to 0.05 over 30k steps, 300k steps",
+        lambda m: m.PQNConfig(env="Acrobot-v1", update_epochs=4, learning_rate=1e-3,
+                              epsilon_end=0.05, exploration_steps=30_000)),
+    ("pqn", "Breakout-MinAtar"): (
+        "purejaxql's MinAtar settings (128 envs x 32 steps, λ 0.65, lr 5e-4) on an MLP, 2M steps",
+        lambda m: m.PQNConfig(env="Breakout-MinAtar", num_envs=128, num_steps=32,
+                              num_minibatches=32, update_epochs=2, hidden_sizes=(256, 256),
+                              learning_rate=5e-4, q_lambda=0.65, reward_scale=1.0,
+                              epsilon_end=0.05, exploration_steps=200_000,
+                              total_steps=2_000_000, eval_every=200_000)),
     ("reinforce", "CartPole-v1"): (
-        "ReinforceConfig(): tuned on CartPole-v1", lambda m: m.ReinforceConfig()),
-    ("ppo", "CartPole-v1"): (
-        "PPOConfig(): tuned on CartPole-v1, 500k steps", lambda m: m.PPOConfig()),
-    ("ppo", "Pendulum-v1"): (
-        "pendulum_config(): Gaussian policy on Pendulum-v1, 1M steps",
+        "ReinforceConfig(): tuned on CartPole-v1, 4 envs x 500 steps, 300k steps",
+        lambda m: m.ReinforceConfig()),
+    ("reinforce", "Acrobot-v1"): (
+        "normalised advantages, entropy 0.01, Adam 3e-3 without decay, 300k steps",
+        lambda m: m.ReinforceConfig(env="Acrobot-v1", normalize_advantages=True,
+                                    ent_coef=0.01, learning_rate=3e-3,
+                                    learning_rate_end=None)),
+    ("reinforce", "Pendulum-v1"): (
+        "pendulum_config(): a Gaussian policy (REINFORCE does not solve it)",
         lambda m: m.pendulum_config()),
+    ("reinforce", "Pendulum"): (
+        "the course's pendulum, [cos q, sin q, v], 2 envs x 100 steps, γ 0.95, 500k steps",
+        lambda m: m.ReinforceConfig(env="Pendulum", env_options=(("sincos", True),),
+                                    total_steps=500_000, num_envs=2, num_steps=100,
+                                    eval_every=50_000, normalize_advantages=True,
+                                    gamma=0.95, learning_rate=3e-3,
+                                    learning_rate_end=None)),
+    ("ppo", "CartPole-v1"): (
+        "PPOConfig(): PureJaxRL's CartPole config, 500k steps", lambda m: m.PPOConfig()),
+    ("ppo", "Pendulum-v1"): (
+        "pendulum_config(): Gaussian policy, 16 envs x 128 steps, normalised observations, "
+        "1M steps", lambda m: m.pendulum_config()),
+    ("ppo", "Acrobot-v1"): (
+        "PPOConfig() on Acrobot-v1, 500k steps", lambda m: m.PPOConfig(env="Acrobot-v1")),
+    ("ppo", "Pendulum"): (
+        "the course's pendulum, [cos q, sin q, v]: pendulum_config() with γ 0.99, 500k steps",
+        lambda m: m.pendulum_config().replace(env="Pendulum", env_options=(("sincos", True),),
+                                              total_steps=500_000, eval_every=50_000,
+                                              gamma=0.99)),
 }
 
 

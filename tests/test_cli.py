@@ -71,12 +71,22 @@ def test_a_run_folder_holds_config_metrics_summary_plot_checkpoints(dqn_run, cap
     ("mpc", ["--steps", "120", "--random_steps", "80", "--refit_every", "20",
              "--fit_steps", "20", "--horizon", "5", "--samples", "8", "--elites", "2",
              "--iterations", "2", "--eval_episodes", "1", "--hidden_sizes", "8"]),
+    ("pqn", ["--steps", "250", "--num_envs", "4", "--num_steps", "16", "--num_minibatches",
+             "2", "--hidden_sizes", "8", "--eval_episodes", "2"]),  # 250 -> 256
+    ("reinforce", ["--steps", "256", "--num_envs", "4", "--num_steps", "16",
+                   "--hidden_sizes", "8", "--eval_episodes", "2"]),
+    # Pendulum-v1's preset has vf_clip = inf: written to config.json and read back
+    ("ppo", ["--env", "Pendulum-v1", "--steps", "256", "--num_envs", "4", "--num_steps",
+             "16", "--num_minibatches", "2", "--hidden_sizes", "8", "--eval_episodes", "2"]),
 ])
 def test_every_learner_writes_the_same_summary(tmp_path, algo, argv):
-    summary, _ = _train(tmp_path, algo, [algo, *argv])
+    summary, folder = _train(tmp_path, algo, [algo, *argv])
     assert SUMMARY_KEYS <= summary.keys()
     assert summary["algo"] == algo and summary["seeds"] == 2 and summary["complete"]
     assert len(summary["final_per_seed"]) == 2
+    if algo in ("pqn", "ppo"):  # a rollout of every environment per train_step
+        assert summary["env_steps"] == 256
+        assert cli.main(["eval", folder, "--episodes", "2", "--no-progress"]) == 0
 
 
 def test_short_runs_are_said_and_budgets_exact(tmp_path, capsys):
@@ -144,6 +154,9 @@ BAD = [
     (["train", "dqn", "--env", "Pendulum-v1"], "DDPG"),
     (["train", "ddpg", "--env", "CartPole-v1"], "DQN"),
     (["train", "qlearning", "--env", "CartPole-v1"], "Discrete observation"),
+    (["train", "pqn", "--env", "Pendulum-v1"], "PQN needs a Discrete action space"),
+    (["train", "ppo", "--num_minibatches", "3"], "num_minibatches (3) must divide"),
+    (["train", "reinforce", "--learning_rate", "0"], "learning_rate must be > 0"),
     (["train", "dqn", "--set", "learning_rat=1e-3"], "did you mean learning_rate"),
     (["train", "dqn", "--set", "learning_rate"], "FIELD=VALUE"),
     (["train", "dqn", "--set", "learning_rate=fast"], "expected a number"),

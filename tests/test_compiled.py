@@ -7,7 +7,7 @@ import re
 import jax
 import pytest
 
-from jaxrl.deep import ddpg, dqn, nnq
+from jaxrl.deep import ddpg, dqn, nnq, ppo, pqn, reinforce
 from jaxrl.driver.seeds import _batched
 from jaxrl.tabular import qlearning
 
@@ -27,6 +27,18 @@ LEARNERS = {
                                             buffer_size=200, batch_size=8,
                                             learning_starts=50, hidden_sizes=(8,),
                                             eval_episodes=2)),
+    "pqn": (pqn.ALGORITHM, pqn.PQNConfig(total_steps=256, eval_every=128, num_envs=4,
+                                         num_steps=16, num_minibatches=2, hidden_sizes=(8,),
+                                         eval_episodes=2)),
+    "reinforce": (reinforce.ALGORITHM, reinforce.ReinforceConfig(
+        total_steps=256, eval_every=128, num_envs=4, num_steps=16, hidden_sizes=(8,),
+        eval_episodes=2)),
+    "ppo": (ppo.ALGORITHM, ppo.PPOConfig(total_steps=256, eval_every=128, num_envs=4,
+                                         num_steps=16, num_minibatches=2, hidden_sizes=(8,),
+                                         normalize_observations=True, eval_episodes=2)),
+    "ppo-gaussian": (ppo.ALGORITHM, ppo.PPOConfig(
+        env="Pendulum-v1", total_steps=256, eval_every=128, num_envs=4, num_steps=16,
+        num_minibatches=2, hidden_sizes=(8,), eval_episodes=2)),
 }
 CALLBACK = re.compile(r"callback|infeed|outfeed|send|recv", re.IGNORECASE)
 

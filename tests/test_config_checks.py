@@ -12,6 +12,9 @@ from jaxrl.deep.ddpg import DDPGConfig
 from jaxrl.deep.dqn import DQNConfig
 from jaxrl.deep.mpc import MPCConfig
 from jaxrl.deep.nnq import NNQConfig
+from jaxrl.deep.ppo import PPOConfig
+from jaxrl.deep.pqn import PQNConfig
+from jaxrl.deep.reinforce import ReinforceConfig
 from jaxrl.devices import use_cpu_cores
 from jaxrl.sweep import sweep
 from jaxrl.tabular.model_based import ModelBasedConfig
@@ -37,6 +40,11 @@ BAD = [
     (ModelBasedConfig, {"greedy_horizon": 0}, "greedy_horizon must be >= 1, got 0"),
     (ModelBasedConfig, {"rmax": float("inf")}, "rmax must be a finite number, got inf"),
     (ModelBasedConfig, {"exploration": "boltzmann"}, "exploration must be one of"),
+    (PQNConfig, {"num_minibatches": 7}, "num_minibatches (7) must divide"),
+    (PQNConfig, {"reward_scale": 0.0}, "reward_scale must be > 0, got 0.0"),
+    (ReinforceConfig, {"num_steps": 0}, "num_steps must be >= 1, got 0"),
+    (PPOConfig, {"num_minibatches": 3}, "num_minibatches (3) must divide"),
+    (PPOConfig, {"clip_eps": 0.0}, "clip_eps must be > 0, got 0.0"),
 ]
 
 
@@ -51,7 +59,8 @@ def test_a_bad_value_raises_when_the_config_is_made(config_class, values, messag
 
 
 @pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig,
-                                          ModelBasedConfig, MPCConfig])
+                                          ModelBasedConfig, MPCConfig, PQNConfig,
+                                          ReinforceConfig, PPOConfig])
 def test_the_defaults_are_valid(config_class):
     config = config_class()
     field = "gamma" if hasattr(config, "gamma") else "learning_rate"  # MPC: no discount

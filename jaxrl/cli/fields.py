@@ -23,8 +23,8 @@ from jaxrl.cli.errors import UsageError
 
 #: The largest budget or size the learners' int32 counters hold.
 INT_LIMIT = 2**31 - 1
-#: Float fields where ``inf`` means "none" (no gradient clip).
-INF_FIELDS = ("max_grad_norm",)
+#: Float fields where ``inf`` means "none" (no gradient clip, no value-loss clip).
+INF_FIELDS = ("max_grad_norm", "vf_clip")
 
 
 class ConfigError(UsageError):

@@ -19,24 +19,53 @@ the two distributions, and a running observation normaliser.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 from flax import struct
+from gymnax.environments import spaces
 
+from jaxrl.checks import check_space
 from jaxrl.deep.networks import ACTIVATIONS
 
 _LOG_2PI = jnp.log(2.0 * jnp.pi)
 
 
+def orthogonal(scale: float = 1.0):
+    """flax's ``nn.initializers.orthogonal(scale)`` (Saxe et al. 2014), drawing one matrix
+    per call also under ``vmap``.
+
+    The initialiser takes the QR factorisation of a Gaussian matrix. Batched over seeds,
+    XLA's CPU runs the LAPACK QRs of the batch in parallel on its thread pool and
+    deadlocks when the pool's threads are all busy with other work (two cores, or seeds
+    split over one CPU device per core: ``jax.vmap(ppo.train)`` hung every time);
+    ``sequential_vmap`` draws them one after another, the same numbers (as
+    :func:`jaxrl.tabular.planning` does for its solve)."""
+    base = nn.initializers.orthogonal(scale)
+
+    def init(key: jax.Array, shape: Sequence[int], dtype=jnp.float32) -> jax.Array:
+        # sequential_vmap takes plain arrays: a typed key travels as its data
+        typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+        impl = jax.random.key_impl(key) if typed else None
+
+        def draw(data: jax.Array) -> jax.Array:
+            k = jax.random.wrap_key_data(data, impl=impl) if typed else data
+            return base(k, shape, dtype)
+
+        return jax.custom_batching.sequential_vmap(draw)(
+            jax.random.key_data(key) if typed else key)
+
+    return init
+
+
 def _mlp(x: jax.Array, hidden_sizes: Sequence[int], activation: str, out: int,
          out_scale: float) -> jax.Array:
     act = ACTIVATIONS[activation]
-    orthogonal = nn.initializers.orthogonal
     for size in hidden_sizes:
-        x = act(nn.Dense(size, kernel_init=orthogonal(jnp.sqrt(2.0)))(x))
+        x = act(nn.Dense(size, kernel_init=orthogonal(math.sqrt(2.0)))(x))
     return nn.Dense(out, kernel_init=orthogonal(out_scale))(x)
 
 
@@ -67,6 +96,31 @@ class ActorCritic(nn.Module):
             log_std = self.param("log_std", nn.initializers.constant(self.log_std_init),
                                  (self.action_dim,))
         return head, log_std, value
+
+
+def actor_critic(algo: str, env, env_params, hidden_sizes: Sequence[int], activation: str,
+                 log_std_init: float = 0.0) -> ActorCritic:
+    """The :class:`ActorCritic` for ``env``'s spaces: a softmax policy over ``Discrete``
+    actions, a Gaussian over a ``Box``; one clear ``ValueError`` line naming ``algo``
+    for any other action or observation space."""
+    action_space = env.action_space(env_params)
+    check_space(algo, env, "action", action_space, (spaces.Discrete, spaces.Box))
+    check_space(algo, env, "observation", env.observation_space(env_params),
+                (spaces.Box, spaces.Discrete))
+    discrete = isinstance(action_space, spaces.Discrete)
+    size = int(action_space.n) if discrete else math.prod(action_space.shape)
+    return ActorCritic(action_dim=size, discrete=discrete, hidden_sizes=tuple(hidden_sizes),
+                       activation=activation, log_std_init=log_std_init)
+
+
+def env_action(discrete: bool, space, action: jax.Array) -> jax.Array:
+    """The action the environment gets: a discrete one as it is, a Gaussian sample
+    shaped like the ``Box`` and clipped to its bounds (``log π`` stays the unclipped
+    sample's)."""
+    if discrete:
+        return action
+    action = jnp.reshape(action, (*action.shape[:-1], *space.shape))
+    return jnp.clip(action, space.low, space.high)
 
 
 def log_prob(discrete: bool, head: jax.Array, log_std: jax.Array,

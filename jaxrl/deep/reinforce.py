@@ -43,14 +43,12 @@ slide's update). Training runs through :mod:`jaxrl.driver`::
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
-from gymnax.environments import spaces
 
 from jaxrl import driver
 from jaxrl.checks import (
@@ -60,7 +58,6 @@ from jaxrl.checks import (
     check_counts,
     check_gamma,
     check_numbers,
-    check_space,
 )
 from jaxrl.deep import policies, rollout
 from jaxrl.deep.networks import ACTIVATIONS, input_size, preprocess
@@ -135,14 +132,13 @@ class ReinforceState(struct.PyTreeNode):
 
 class ReinforceSetup(struct.PyTreeNode):
     """What is fixed for a run, bound once by :func:`make`: the environment behind the
-    contract, the network, the driver's schedule, the number of updates (the step-size
-    decay's length) and whether the actions are discrete."""
+    contract, the network (``network.discrete``: softmax or Gaussian), the driver's
+    schedule and the number of updates (the step-size decay's length)."""
 
     env: AutoReset = struct.field(pytree_node=False)
     network: ActorCritic = struct.field(pytree_node=False)
     schedule: driver.Schedule = struct.field(pytree_node=False)
     num_updates: int = struct.field(pytree_node=False)
-    discrete: bool = struct.field(pytree_node=False)
     env_params: Any = None
 
 
@@ -168,24 +164,12 @@ def make(config: ReinforceConfig, env: Any = None, env_params: Any = None) -> Re
     environment REINFORCE cannot run."""
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
-    action_space = env.action_space(env_params)
-    check_space("REINFORCE", env, "action", action_space, (spaces.Discrete, spaces.Box))
-    check_space("REINFORCE", env, "observation", env.observation_space(env_params),
-                (spaces.Box, spaces.Discrete))
-    discrete = isinstance(action_space, spaces.Discrete)
-    action_dim = int(action_space.n) if discrete else math.prod(action_space.shape)
+    network = policies.actor_critic("REINFORCE", env, env_params, config.hidden_sizes,
+                                    config.activation, config.log_std_init)
     schedule = driver.Schedule.of(config.total_steps, config.eval_every,
                                   config.num_envs * config.num_steps)
-    return ReinforceSetup(
-        env=env,
-        network=ActorCritic(action_dim=action_dim, discrete=discrete,
-                            hidden_sizes=tuple(config.hidden_sizes),
-                            activation=config.activation, log_std_init=config.log_std_init),
-        schedule=schedule,
-        num_updates=schedule.calls,
-        discrete=discrete,
-        env_params=env_params,
-    )
+    return ReinforceSetup(env=env, network=network, schedule=schedule,
+                          num_updates=schedule.calls, env_params=env_params)
 
 
 def optimizer(setup: ReinforceSetup, config: ReinforceConfig) -> optax.GradientTransformation:
@@ -206,12 +190,9 @@ def policy(setup: ReinforceSetup, params: Any, obs: Any):
 
 
 def env_action(setup: ReinforceSetup, action: jax.Array) -> jax.Array:
-    """The action the environment gets: a Gaussian sample clipped to the ``Box``."""
-    if setup.discrete:
-        return action
-    space = setup.env.action_space(setup.env_params)
-    action = jnp.reshape(action, (*action.shape[:-1], *space.shape))
-    return jnp.clip(action, space.low, space.high)
+    """The action the environment gets (:func:`jaxrl.deep.policies.env_action`)."""
+    return policies.env_action(setup.network.discrete,
+                               setup.env.action_space(setup.env_params), action)
 
 
 def init(setup: ReinforceSetup, config: ReinforceConfig, key: jax.Array) -> ReinforceState:
@@ -232,7 +213,7 @@ def collect_rollout(setup: ReinforceSetup, config: ReinforceConfig, state: Reinf
 
     def act(obs, key):
         head, log_std, _ = policy(setup, state.params, obs)
-        action = policies.sample(setup.discrete, key, head, log_std)
+        action = policies.sample(setup.network.discrete, key, head, log_std)
         return env_action(setup, action), action
 
     return rollout.collect(setup.env, setup.env_params, state.env_state, act, key,
@@ -260,7 +241,7 @@ def loss_fn(setup: ReinforceSetup, config: ReinforceConfig, params: Any, obs: An
     − c_H mean_t H(π(·|S_t; θ))`` over a flat batch: ``(loss, (policy loss, baseline
     loss, entropy))``. The advantage ``G − b`` carries no gradient."""
     head, log_std, value = policy(setup, params, obs)
-    log_pi = policies.log_prob(setup.discrete, head, log_std, action)
+    log_pi = policies.log_prob(setup.network.discrete, head, log_std, action)
     baseline = value if config.baseline else jnp.zeros_like(value)
     advantage = returns - jax.lax.stop_gradient(baseline)
     if config.normalize_advantages:
@@ -268,7 +249,7 @@ def loss_fn(setup: ReinforceSetup, config: ReinforceConfig, params: Any, obs: An
     policy_loss = policy_gradient_loss(log_pi, advantage)
     baseline_loss = (0.5 * jnp.mean(jnp.square(value - returns)) if config.baseline
                      else jnp.zeros(()))
-    ent = jnp.mean(policies.entropy(setup.discrete, head, log_std))
+    ent = jnp.mean(policies.entropy(setup.network.discrete, head, log_std))
     loss = policy_loss + config.baseline_coef * baseline_loss - config.ent_coef * ent
     return loss, (policy_loss, baseline_loss, ent)
 
@@ -303,7 +284,7 @@ def greedy_action(setup: ReinforceSetup, config: ReinforceConfig, state: Reinfor
     """The most likely action for a batch of observations: ``argmax_a π(a|s)``, or the
     Gaussian's mean clipped to the bounds."""
     head, _, _ = policy(setup, state.params, obs)
-    return env_action(setup, policies.mode(setup.discrete, head))
+    return env_action(setup, policies.mode(setup.network.discrete, head))
 
 
 def pendulum_config(**changes: Any) -> ReinforceConfig:

@@ -1,0 +1,262 @@
+"""PPO, REINFORCE and PQN (the policy-gradient slide and NN-Q made stable): learning and
+speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run.
+
+* learning: final greedy return (``eval_episodes`` greedy episodes per seed; mean, min,
+  max over 16 seeds, key 0) of PPO's presets on CartPole-v1 (500k steps) and
+  Pendulum-v1 (1M steps), REINFORCE's on CartPole-v1, PQN's on CartPole-v1 (with its
+  wall time next to DQN's default preset, trained in the same run).
+  Goals: PPO CartPole mean >= 490, Pendulum-v1 mean >= -200; PQN CartPole mean >= 490,
+  every seed >= 450, in less wall time than DQN.
+* speed: env steps/s (compile apart, one final evaluation only, since the peers evaluate
+  nothing during training) on each peer's own config, run by jaxrl with the same
+  numbers (envs, rollout, epochs, minibatches, network): PureJaxRL's CartPole PPO and
+  its continuous PPO on Pendulum-v1 (``benchmarks/peers/purejaxrl_ppo.py``), rejax's PPO
+  on CartPole-v1 and Pendulum-v1 and its PQN on CartPole-v1
+  (``benchmarks/peers/rejax_onpolicy.py``), at 1 and 16 seeds. The peers run in their
+  own venv (``.venv-rejax``, ``benchmarks/peers/README.md``), each in a fresh process
+  after jaxrl's run; without it their columns are skipped with a note.
+  Goal: PPO >= 1.5x PureJaxRL's env steps/s on its CartPole config at 1 and 16 seeds.
+
+    .venv/bin/python benchmarks/ppo.py                  # full run
+    .venv/bin/python benchmarks/ppo.py --quick          # smoke run, seconds
+    .venv/bin/python benchmarks/ppo.py --parts speed    # some sections only
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jaxrl.devices import use_cpu_cores  # noqa: E402
+
+use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax starts JAX)
+
+import common  # noqa: E402
+
+from jaxrl.deep import dqn, ppo, pqn, reinforce  # noqa: E402
+from jaxrl.presets import preset  # noqa: E402
+
+PARTS = ("learning", "speed")
+SEEDS = 16
+PEERS = Path(__file__).resolve().parent / "peers"
+PEER_PYTHON = Path(os.environ.get("REJAX_PYTHON", common.ROOT / ".venv-rejax" / "bin" / "python"))
+
+#: PureJaxRL's CartPole PPO (the ``__main__`` config of its ``purejaxrl/ppo.py``) in
+#: jaxrl's terms: the step size anneals linearly to 0 over the run.
+PUREJAXRL_CARTPOLE = ppo.PPOConfig(
+    env="CartPole-v1", total_steps=500_000, num_envs=4, num_steps=128, update_epochs=4,
+    num_minibatches=4, hidden_sizes=(64, 64), activation="tanh", learning_rate=2.5e-4,
+    learning_rate_end=0.0, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01,
+    vf_coef=0.5, vf_clip=0.2, max_grad_norm=0.5, normalize_observations=False,
+)
+#: PureJaxRL's continuous PPO (``ppo_continuous_action.py``, sized for Brax: 2048 envs x
+#: 10 steps, (256, 256) tanh, 4 epochs of 32 minibatches, Adam 3e-4) on Pendulum-v1, for
+#: 1M steps instead of its 50M. PureJaxRL also normalises rewards; jaxrl does not.
+PUREJAXRL_PENDULUM = ppo.PPOConfig(
+    env="Pendulum-v1", total_steps=1_000_000, num_envs=2048, num_steps=10, update_epochs=4,
+    num_minibatches=32, hidden_sizes=(256, 256), activation="tanh", learning_rate=3e-4,
+    learning_rate_end=None, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.0,
+    vf_coef=0.5, vf_clip=0.2, max_grad_norm=0.5, normalize_observations=True,
+)
+#: rejax's configs/gymnax/cartpole.yaml ``ppo:`` (its max_grad_norm clips each element,
+#: jaxrl's the global norm).
+REJAX_PPO_CARTPOLE = ppo.PPOConfig(
+    env="CartPole-v1", total_steps=100_000, num_envs=5, num_steps=100, update_epochs=5,
+    num_minibatches=5, hidden_sizes=(64, 64), activation="tanh", learning_rate=7.5e-4,
+    learning_rate_end=None, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01,
+    vf_coef=0.5, vf_clip=0.2, max_grad_norm=0.5,
+)
+#: rejax's configs/gymnax/pendulum.yaml ``ppo:``. rejax trains 750k steps on it (its
+#: evaluation interval is shorter than one 10k-step iteration, and each evaluation
+#: runs a whole iteration), so jaxrl trains the 750k it does.
+REJAX_PPO_PENDULUM = ppo.PPOConfig(
+    env="Pendulum-v1", total_steps=750_000, num_envs=100, num_steps=100, update_epochs=10,
+    num_minibatches=10, hidden_sizes=(64, 64), activation="swish", learning_rate=1e-3,
+    learning_rate_end=None, gamma=0.995, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.0,
+    vf_coef=0.5, vf_clip=0.2, max_grad_norm=10.0, normalize_observations=True,
+)
+#: rejax's configs/gymnax/cartpole.yaml ``pqn:`` ((64, 64) ReLU with LayerNorm, Adam; jaxrl's
+#: PQN uses RAdam).
+REJAX_PQN_CARTPOLE = pqn.PQNConfig(
+    env="CartPole-v1", total_steps=524_288, num_envs=16, num_steps=128, num_minibatches=16,
+    update_epochs=5, hidden_sizes=(64, 64), activation="relu", layer_norm=True,
+    exploration_steps=262_144, learning_rate=3e-4, learning_rate_end=None, gamma=0.99,
+    q_lambda=0.9, reward_scale=1.0, epsilon_start=1.0, epsilon_end=0.05, max_grad_norm=10.0,
+)
+
+#: (name, jaxrl module, jaxrl config, peer script, peer preset, the peer's options).
+RACES: list[tuple[str, object, object, str, str, tuple[str, ...]]] = [
+    ("PPO, PureJaxRL's CartPole config", ppo, PUREJAXRL_CARTPOLE, "purejaxrl_ppo.py",
+     "ppo_cartpole", ()),
+    ("PPO, PureJaxRL's continuous config, Pendulum-v1 1M", ppo, PUREJAXRL_PENDULUM,
+     "purejaxrl_ppo.py", "ppo_pendulum", ("--total-timesteps", "1000000")),
+    ("PPO, rejax's CartPole config", ppo, REJAX_PPO_CARTPOLE, "rejax_onpolicy.py",
+     "ppo_cartpole", ("--eval", "final-only")),
+    ("PPO, rejax's Pendulum-v1 config", ppo, REJAX_PPO_PENDULUM, "rejax_onpolicy.py",
+     "ppo_pendulum", ("--eval", "final-only")),
+    ("PQN, rejax's CartPole config", pqn, REJAX_PQN_CARTPOLE, "rejax_onpolicy.py",
+     "pqn_cartpole", ("--eval", "final-only")),
+]
+
+
+def _stats(x) -> dict:
+    x = np.asarray(x, float)
+    return {"mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
+            "per_seed": [round(float(v), 2) for v in x]}
+
+
+def learn(name: str, module, config, seeds: int) -> dict:
+    """Train ``seeds`` seeds (key 0): final greedy return and times."""
+    result = module.run(config, jax.random.split(jax.random.key(0), seeds))
+    return {"name": name, "env": config.env, "total_steps": config.total_steps,
+            "final_return": _stats(result.curve.final_return),
+            "compile_s": result.compile_s, "wall_s": result.wall_s}
+
+
+def learning(quick: bool) -> dict:
+    """The presets' learning figures (and DQN's wall time beside PQN's)."""
+    seeds = 2 if quick else SEEDS
+    runs = [("PPO", ppo, "ppo", "CartPole-v1"), ("PPO", ppo, "ppo", "Pendulum-v1"),
+            ("REINFORCE", reinforce, "reinforce", "CartPole-v1"),
+            ("PQN", pqn, "pqn", "CartPole-v1"), ("DQN", dqn, "dqn", "CartPole-v1")]
+    out = []
+    for name, module, algo, env in runs[:-1] if quick else runs:  # --quick: no DQN
+        config = preset(algo, env)[0]
+        if quick:
+            per_call = config.num_envs * getattr(config, "num_steps", 1)
+            config = config.replace(total_steps=2 * per_call, eval_every=2 * per_call,
+                                    eval_episodes=2)
+        record = learn(name, module, config, seeds)
+        out.append(record)
+        r = record["final_return"]
+        print(f"  {name} {env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
+              f"{record['wall_s']:.1f} s", flush=True)
+    return {"seeds": seeds, "runs": out}
+
+
+def peer(script: str, preset_name: str, seeds: int, options: tuple[str, ...]) -> dict | None:
+    """A peer's run in its own venv and process (one JSON line), or None without it.
+    Its rate is of the env steps it did (rejax may do more than its budget says)."""
+    path = PEERS / script
+    if not PEER_PYTHON.exists() or not path.exists():
+        return None
+    cmd = [str(PEER_PYTHON), str(path), "--preset", preset_name, "--num-seeds", str(seeds),
+           "--reps", "1", *options]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=common.ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr or done.stdout)[-2000:]}
+    rec = json.loads(lines[-1])
+    return {"compile_s": rec["lower_plus_compile_s"], "run_s": rec["run_s_median"],
+            "steps_per_s": rec.get("env_steps_per_s_done", rec["env_steps_per_s"]),
+            "steps_per_seed": rec.get("env_steps_done_per_seed"),
+            "final_return": {"mean": rec["final_return_mean"], "min": rec["final_return_min"],
+                             "max": rec["final_return_max"]}}
+
+
+def ours(module, config, seeds: int) -> dict:
+    """jaxrl on ``config`` with one final evaluation: compile and run time, env steps/s."""
+    config = config.replace(eval_every=config.total_steps)
+    result = module.run(config, jax.random.split(jax.random.key(0), seeds))
+    return {"compile_s": result.compile_s, "run_s": result.wall_s,
+            "steps_per_s": seeds * result.env_steps / result.wall_s,
+            "final_return": _stats(result.curve.final_return)}
+
+
+def speed(quick: bool) -> list[dict]:
+    """Each race at 1 and 16 seeds: jaxrl, then the peer in its own process."""
+    records = []
+    for name, module, config, script, preset_name, options in RACES[:1] if quick else RACES:
+        if quick:
+            steps = 2 * config.num_envs * config.num_steps
+            config = config.replace(total_steps=steps, eval_episodes=2)
+        for n in (1,) if quick else (1, SEEDS):
+            mine = ours(module, config, n)
+            theirs = None if quick else peer(script, preset_name, n, options)
+            ok = isinstance(theirs, dict) and "error" not in theirs
+            peer_name = ("PureJaxRL " if script.startswith("purejaxrl") else "rejax ") + \
+                name.split(",")[0]
+            records.append({"race": name, "peer_name": peer_name, "seeds": n,
+                            "total_steps": config.total_steps,
+                            "jaxrl": mine, "peer": theirs,
+                            "speedup": mine["steps_per_s"] / theirs["steps_per_s"] if ok
+                            else None})
+            print(f"  {name}, {n} seed(s): jaxrl {mine['steps_per_s']:.0f} steps/s"
+                  + (f", peer {theirs['steps_per_s']:.0f}" if ok else ""), flush=True)
+    return records
+
+
+def goals(results: dict) -> dict:
+    """The issue's goals, judged on this run (None: not measured)."""
+    runs = {(r["name"], r["env"]): r for r in results.get("learning", {}).get("runs", [])}
+    full = results.get("learning", {}).get("seeds") == SEEDS
+
+    def mean(key):
+        return runs[key]["final_return"]["mean"] if full and key in runs else None
+
+    pqn_run, dqn_run = runs.get(("PQN", "CartPole-v1")), runs.get(("DQN", "CartPole-v1"))
+    pqn_ok = None
+    if full and pqn_run and dqn_run:
+        r = pqn_run["final_return"]
+        pqn_ok = r["mean"] >= 490 and r["min"] >= 450 and pqn_run["wall_s"] < dqn_run["wall_s"]
+    ups = [r["speedup"] for r in results.get("speed", [])
+           if r["race"].startswith("PPO, PureJaxRL's CartPole") and r["speedup"]]
+    cartpole, pendulum = mean(("PPO", "CartPole-v1")), mean(("PPO", "Pendulum-v1"))
+    return {
+        "ppo_cartpole_500k_mean_ge_490": None if cartpole is None else cartpole >= 490,
+        "ppo_pendulum_1m_mean_ge_-200": None if pendulum is None else pendulum >= -200,
+        "pqn_cartpole_ge_490_all_ge_450_faster_than_dqn": pqn_ok,
+        "ppo_ge_1.5x_purejaxrl_at_1_and_16_seeds": (all(u >= 1.5 for u in ups)
+                                                    if len(ups) == 2 else None),
+    }
+
+
+def main() -> int:
+    p = common.parser("ppo", __doc__.splitlines()[0])
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help=f"comma-separated sections among {', '.join(PARTS)}")
+    args = p.parse_args()
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        p.error(f"--parts: choose among {', '.join(PARTS)}")
+    print(f"device: {common.device_info()}")
+    results: dict = {"parts": sorted(parts)}
+    if "learning" in parts:
+        results["learning"] = learning(args.quick)
+        print("\nFinal greedy return over seeds (key 0), presets")
+        print(common.format_table(
+            ["algo", "env", "steps", "mean", "min", "max", "wall s"],
+            [[r["name"], r["env"], r["total_steps"], *(r["final_return"][k] for k in
+                                                        ("mean", "min", "max")), r["wall_s"]]
+             for r in results["learning"]["runs"]]))
+    if "speed" in parts:
+        results["speed"] = speed(args.quick)
+        print("\nEnv steps/s on the peers' configs (one final evaluation, compile apart)")
+        print(common.format_table(
+            ["race", "seeds", "jaxrl steps/s", "peer steps/s", "speed-up"],
+            [[r["race"], r["seeds"], r["jaxrl"]["steps_per_s"],
+              r["peer"]["steps_per_s"] if r["speedup"] else "(peer skipped)",
+              r["speedup"] or ""] for r in results["speed"]]))
+        if not PEER_PYTHON.exists():
+            print(f"note: {PEER_PYTHON} not found: peer columns skipped "
+                  "(benchmarks/peers/README.md)")
+    results["goals"] = goals(results)
+    print("\nGoals:")
+    for name, met in results["goals"].items():
+        print(f"  {name}: {'met' if met else 'missed' if met is not None else 'not measured'}")
+    results["elapsed"] = time.strftime("%H:%M:%S")
+    common.write_json(args.out, "ppo", results, args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
