@@ -10,7 +10,7 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
 * speed: env steps/s (compile apart, one final evaluation only, since the peers evaluate
   nothing during training) on each peer's own config, run by jaxrl with the same
   numbers (envs, rollout, epochs, minibatches, network): PureJaxRL's CartPole PPO and
-  its continuous PPO on Pendulum-v1 (``benchmarks/peers/purejaxrl_ppo.py``), rejax's PPO
+  its continuous PPO on Pendulum-v1 (205k steps; ``benchmarks/peers/purejaxrl_ppo.py``), rejax's PPO
   on CartPole-v1 and Pendulum-v1 and its PQN on CartPole-v1
   (``benchmarks/peers/rejax_onpolicy.py``), at 1 and 16 seeds. The peers run in their
   own venv (``.venv-rejax``, ``benchmarks/peers/README.md``), each in a fresh process
@@ -46,6 +46,7 @@ from jaxrl.deep import dqn, ppo, pqn, reinforce  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
 
 PARTS = ("learning", "speed")
+PEER_TIMEOUT = 1800  # seconds: a peer that hangs is reported, not waited on
 SEEDS = 16
 PEERS = Path(__file__).resolve().parent / "peers"
 PEER_PYTHON = Path(os.environ.get("REJAX_PYTHON", common.ROOT / ".venv-rejax" / "bin" / "python"))
@@ -60,9 +61,10 @@ PUREJAXRL_CARTPOLE = ppo.PPOConfig(
 )
 #: PureJaxRL's continuous PPO (``ppo_continuous_action.py``, sized for Brax: 2048 envs x
 #: 10 steps, (256, 256) tanh, 4 epochs of 32 minibatches, Adam 3e-4) on Pendulum-v1, for
-#: 1M steps instead of its 50M. PureJaxRL also normalises rewards; jaxrl does not.
+#: 10 iterations (204,800 steps) instead of its 50M: a speed race. PureJaxRL also
+#: normalises rewards; jaxrl does not.
 PUREJAXRL_PENDULUM = ppo.PPOConfig(
-    env="Pendulum-v1", total_steps=1_000_000, num_envs=2048, num_steps=10, update_epochs=4,
+    env="Pendulum-v1", total_steps=204_800, num_envs=2048, num_steps=10, update_epochs=4,
     num_minibatches=32, hidden_sizes=(256, 256), activation="tanh", learning_rate=3e-4,
     learning_rate_end=None, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.0,
     vf_coef=0.5, vf_clip=0.2, max_grad_norm=0.5, normalize_observations=True,
@@ -97,8 +99,8 @@ REJAX_PQN_CARTPOLE = pqn.PQNConfig(
 RACES: list[tuple[str, object, object, str, str, tuple[str, ...]]] = [
     ("PPO, PureJaxRL's CartPole config", ppo, PUREJAXRL_CARTPOLE, "purejaxrl_ppo.py",
      "ppo_cartpole", ()),
-    ("PPO, PureJaxRL's continuous config, Pendulum-v1 1M", ppo, PUREJAXRL_PENDULUM,
-     "purejaxrl_ppo.py", "ppo_pendulum", ("--total-timesteps", "1000000")),
+    ("PPO, PureJaxRL's continuous config, Pendulum-v1", ppo, PUREJAXRL_PENDULUM,
+     "purejaxrl_ppo.py", "ppo_pendulum", ("--total-timesteps", "204800")),
     ("PPO, rejax's CartPole config", ppo, REJAX_PPO_CARTPOLE, "rejax_onpolicy.py",
      "ppo_cartpole", ("--eval", "final-only")),
     ("PPO, rejax's Pendulum-v1 config", ppo, REJAX_PPO_PENDULUM, "rejax_onpolicy.py",
@@ -151,7 +153,11 @@ def peer(script: str, preset_name: str, seeds: int, options: tuple[str, ...]) ->
         return None
     cmd = [str(PEER_PYTHON), str(path), "--preset", preset_name, "--num-seeds", str(seeds),
            "--reps", "1", *options]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=common.ROOT)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              cwd=common.ROOT, timeout=PEER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no result after {PEER_TIMEOUT} s"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr or done.stdout)[-2000:]}

@@ -34,6 +34,11 @@ Changes made at run time, in this process only (PureJaxRL's files are untouched)
   gymnax's 200-step limit; like the Brax wrapper, done = terminated | truncated.
 * wrappers.py imports brax and navix at the top; if they are not installed, empty stand-in
   modules are put in ``sys.modules`` so that it imports (their classes are never used).
+* The scripts' ``orthogonal`` initialiser (flax's) is wrapped so that under ``vmap`` it
+  draws its QRs one at a time (``jax.custom_batching.sequential_vmap``), the same numbers:
+  batched over seeds, XLA's CPU ran the LAPACK QRs on its thread pool and ``jit(vmap(train))``
+  of 16 seeds deadlocked on a 2-core machine (jaxrl's own initialiser does the same). It
+  runs once, at initialisation, outside the training loop.
 
 Measurement (as ../shared/peers/rejax_bench.py): ``fn = jax.jit(jax.vmap(train))`` over
 ``--num-seeds`` keys split from ``--seed``; lower and compile timed apart; then ``--reps``
@@ -172,6 +177,30 @@ def stub_missing(names):
     return stubbed
 
 
+def one_qr_at_a_time(orthogonal):
+    """flax's ``orthogonal(scale)`` drawing one matrix at a time under ``vmap``."""
+    import jax
+    import jax.numpy as jnp
+
+    def make(scale=1.0, *args, **kwargs):
+        base = orthogonal(scale, *args, **kwargs)
+
+        def init(key, shape, dtype=jnp.float32):
+            typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+            impl = jax.random.key_impl(key) if typed else None
+
+            def draw(data):
+                k = jax.random.wrap_key_data(data, impl=impl) if typed else data
+                return base(k, shape, dtype)
+
+            return jax.custom_batching.sequential_vmap(draw)(
+                jax.random.key_data(key) if typed else key)
+
+        return init
+
+    return make
+
+
 def load_module(pjx_dir: Path, filename: str):
     """Import one PureJaxRL script by path (its ``from wrappers import`` finds pjx_dir)."""
     path = pjx_dir / filename
@@ -216,6 +245,8 @@ def main() -> int:
         module.BraxGymnaxWrapper = GymnaxAsBrax
     if hasattr(module, "gymnax"):
         module.gymnax = gymnax_five_value_namespace()
+    if hasattr(module, "orthogonal"):
+        module.orthogonal = one_qr_at_a_time(module.orthogonal)
     train = module.make_train(config)  # adds NUM_UPDATES, MINIBATCH_SIZE to config
 
     n = args.num_seeds
