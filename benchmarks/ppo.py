@@ -230,12 +230,18 @@ def main() -> int:
     p = common.parser("ppo", __doc__.splitlines()[0])
     p.add_argument("--parts", default=",".join(PARTS),
                    help=f"comma-separated sections among {', '.join(PARTS)}")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the parts not rerun from the JSON already at --out")
     args = p.parse_args()
     parts = set(args.parts.split(","))
     if not parts <= set(PARTS):
         p.error(f"--parts: choose among {', '.join(PARTS)}")
     print(f"device: {common.device_info()}")
     results: dict = {"parts": sorted(parts)}
+    if args.keep and args.out.exists():  # the parts not rerun, from the file at --out
+        kept = json.loads(args.out.read_text())
+        results.update({k: kept[k] for k in set(PARTS) - parts if k in kept})
+        results["kept_from"] = {"date": kept.get("date"), "parts": sorted(set(PARTS) - parts)}
     if "learning" in parts:
         results["learning"] = learning(args.quick)
         print("\nFinal greedy return over seeds (key 0), presets")

@@ -33,10 +33,11 @@ Two ways to run it, with the same numbers:
   branch (under ``vmap`` a ``lax.cond`` on a per-seed value computes both sides).
 
 A seed gives bit-identical results, parameters and curve, in any batch of two or more
-seeds run by :func:`run`. Trained alone (a batch of one, or :func:`train` with no batch
-axis), and between ``jax.jit(jax.vmap(train))`` and :func:`run`, its parameters differ
-by float32 rounding that grows with training: XLA's algebraic simplifier rewrites
-Adam's scalar arithmetic differently without a batch axis
+seeds run by :func:`run`. Trained alone (a :func:`run` of one seed, which runs the
+unbatched program, no ``vmap``: on a CPU a ``vmap`` over one seed ran twice as long; or
+:func:`train` with no batch axis), and between ``jax.jit(jax.vmap(train))`` and
+:func:`run`, its parameters differ by float32 rounding that grows with training: XLA's
+algebraic simplifier rewrites Adam's scalar arithmetic differently without a batch axis
 (``--xla_disable_hlo_passes=algsimp`` removes it). Measured on DQN's test config: up to
 6e-7 after 1.2k steps and 1.5e-6 after 3k on one CPU, up to 5e-5 after 3k steps with
 ``jit(vmap(train))`` (5e-7 with ``run``) on another. The greedy episodes were identical

@@ -191,7 +191,8 @@ def run(
     axis = 0 if stacked_config else None
     cpu = all(d.platform == "cpu" for d in (jax.devices() if devices is None else devices))
     start, chunk, carry_axes = _batched(algo, setup, probe, keys, axis,
-                                        groups.CPU_GROUP if cpu else None)
+                                        groups.CPU_GROUP if cpu else None,
+                                        alone=keys.shape[0] == 1 and part is None)
     seeds = keys.shape[0]
     mesh = seed_mesh(seeds, devices)
     width = padded_seeds(seeds, mesh)
@@ -298,23 +299,42 @@ def _real(seeds: int, width: int, carry_axes: Any) -> tuple[Callable, Callable]:
 
 
 def _batched(algo: Algorithm, setup: Any, probe: Any, keys: jax.Array, axis: int | None,
-             group: int | None = None):
+             group: int | None = None, alone: bool = False):
     """``vmap`` of the driver's start and chunk over the seeds, and the carry's axes.
 
     The carry is batched over seeds but for the agent's `shared` fields and the chunk
     counter, the same in every seed: unbatched, a `lax.cond` on them stays a branch.
+    ``alone`` (a run of one seed): no ``vmap``, the seed axis of one is dropped and put
+    back around the unbatched program (:func:`_one`).
     """
     carry_axes = jax.eval_shape(lambda c, k: _start(algo, setup, c, k)[0], probe, keys[0])
     carry_axes = jax.tree.map(lambda _: 0, carry_axes).replace(chunk=None)
     carry_axes = carry_axes.replace(
         agent=carry_axes.agent.replace(**{name: None for name in algo.shared}))
-    start = jax.vmap(lambda c, k: _start(algo, setup, c, k),
-                     in_axes=(axis, 0), out_axes=(carry_axes, 0))
-    chunk = jax.vmap(lambda c, s: _chunk(algo, setup, c, s),
-                     in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
-    if group is not None:
+    batch = _one if alone else jax.vmap
+    start = batch(lambda c, k: _start(algo, setup, c, k),
+                  in_axes=(axis, 0), out_axes=(carry_axes, 0))
+    chunk = batch(lambda c, s: _chunk(algo, setup, c, s),
+                  in_axes=(axis, carry_axes), out_axes=(carry_axes, 0))
+    if group is not None and not alone:
         chunk = groups.in_groups(chunk, algo, setup, axis, carry_axes, group)
     return start, chunk, carry_axes
+
+
+def _one(fn, in_axes, out_axes):
+    """``fn`` on a batch of one seed, as ``jax.vmap(fn, in_axes, out_axes)`` would take and
+    give it, but running the unbatched program: on a CPU a ``vmap`` over one seed ran
+    twice as long as the seed alone (batched dot products and gathers of small networks)."""
+
+    def over(axes, tree, change):
+        return jax.tree.map(lambda a, sub: sub if a is None else jax.tree.map(change, sub),
+                            axes, tree, is_leaf=lambda a: a is None)
+
+    def one(*args):
+        args = over(in_axes, args, lambda x: x[0])
+        return over(out_axes, fn(*args), lambda x: x[None])
+
+    return one
 
 
 def restore(algo: Algorithm, config: Any, keys: jax.Array, host: dict[str, np.ndarray],
