@@ -77,6 +77,16 @@ def check_counts(config: Any, names: Iterable[str], minimum: int = 1) -> None:
             raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
+def check_minibatches(config: Any) -> None:
+    """An on-policy rollout of ``num_envs × num_steps`` samples cuts into
+    ``num_minibatches`` equal minibatches (PQN, PPO)."""
+    batch = config.num_envs * config.num_steps
+    if batch % config.num_minibatches:
+        raise ValueError(f"num_minibatches ({config.num_minibatches}) must divide "
+                         f"num_envs * num_steps ({config.num_envs} * {config.num_steps} "
+                         f"= {batch})")
+
+
 def check_choices(choices: Mapping[str, tuple[Any, Iterable[Any]]]) -> None:
     """``{name: (value, allowed)}``: each value is one of its allowed ones."""
     for name, (value, allowed) in choices.items():

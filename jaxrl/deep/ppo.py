@@ -52,6 +52,7 @@ from jaxrl.checks import (
     check_choices,
     check_counts,
     check_gamma,
+    check_minibatches,
     check_numbers,
 )
 from jaxrl.deep import policies, rollout
@@ -178,11 +179,7 @@ def check_values(config: PPOConfig) -> None:
     field; traced ones are not checked)."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "num_minibatches",
                           "update_epochs", "eval_every", "eval_episodes"))
-    batch = config.num_envs * config.num_steps
-    if batch % config.num_minibatches:
-        raise ValueError(f"num_minibatches ({config.num_minibatches}) must divide "
-                         f"num_envs * num_steps ({config.num_envs} * {config.num_steps} "
-                         f"= {batch})")
+    check_minibatches(config)
     check_choices({"activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {
         "learning_rate": POSITIVE, "learning_rate_end": NON_NEGATIVE,
@@ -269,10 +266,6 @@ def advantages(config: PPOConfig, transitions, value, value_next):
                           value, value_next, config.gamma, config.gae_lambda)
 
 
-#: What :func:`loss_fn` reports, averaged over a ``train_step``'s gradient steps.
-METRICS = ("loss", "policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
-
-
 class Batch(struct.PyTreeNode):
     """Samples (leaves ``[B, ...]``): input, action, ``log π_old``, ``V_old``, Â, target."""
 
@@ -315,24 +308,16 @@ def update(setup: PPOSetup, config: PPOConfig, params, opt_state, batch: Batch):
 
 def update_epochs(setup: PPOSetup, config: PPOConfig, params, opt_state, data: Batch, key):
     """K epochs over the rollout, each a fresh shuffle into M minibatches, one gradient
-    step per minibatch: ``(params, opt_state, metrics averaged over the K M steps)``.
-    The metrics are summed in the carry, one add per step: a reduction over stacked
-    metrics can round differently in another batch of seeds (:mod:`jaxrl.driver`)."""
+    step per minibatch (:func:`jaxrl.deep.rollout.epochs`): ``(params, opt_state,
+    metrics averaged over the K M steps)``."""
 
-    def minibatch_step(carry, batch):
-        params, opt_state, sums = carry
-        params, opt_state, metrics = update(setup, config, params, opt_state, batch)
-        return (params, opt_state, jax.tree.map(jnp.add, sums, metrics)), None
+    def step(carry, batch):
+        params, opt_state, metrics = update(setup, config, *carry, batch)
+        return (params, opt_state), metrics
 
-    def epoch(carry, key):
-        batches = rollout.minibatches(key, data, config.num_minibatches)
-        return jax.lax.scan(minibatch_step, carry, batches)[0], None
-
-    zeros = dict.fromkeys(METRICS, jnp.zeros((), jnp.float32))
-    (params, opt_state, sums), _ = jax.lax.scan(
-        epoch, (params, opt_state, zeros), jax.random.split(key, config.update_epochs))
-    return params, opt_state, {k: v / (config.update_epochs * config.num_minibatches)
-                               for k, v in sums.items()}
+    (params, opt_state), metrics = rollout.epochs(
+        step, (params, opt_state), data, key, config.update_epochs, config.num_minibatches)
+    return params, opt_state, metrics
 
 
 def train_step(setup: PPOSetup, config: PPOConfig, state: PPOState):
@@ -378,7 +363,7 @@ def run(config: PPOConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
 
 
 __all__ = [
-    "ALGORITHM", "METRICS", "Batch", "PPOConfig", "PPOSetup", "PPOState", "advantages",
+    "ALGORITHM", "Batch", "PPOConfig", "PPOSetup", "PPOState", "advantages",
     "check_values", "collect_rollout", "env_action", "evaluate_rollout", "features",
     "greedy_action", "init", "loss_fn", "make", "optimizer", "pendulum_config", "run",
     "train", "train_step", "update", "update_epochs", "update_stats",

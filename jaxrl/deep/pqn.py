@@ -56,6 +56,7 @@ from jaxrl.checks import (
     check_choices,
     check_counts,
     check_gamma,
+    check_minibatches,
     check_numbers,
     check_space,
 )
@@ -172,11 +173,7 @@ def check_values(config: PQNConfig) -> None:
     stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "num_minibatches",
                           "update_epochs", "eval_every", "eval_episodes"))
-    batch = config.num_envs * config.num_steps
-    if batch % config.num_minibatches:
-        raise ValueError(f"num_minibatches ({config.num_minibatches}) must divide "
-                         f"num_envs * num_steps ({config.num_envs} * {config.num_steps} "
-                         f"= {batch})")
+    check_minibatches(config)
     check_choices({"loss": (config.loss, LOSSES),
                    "activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {
@@ -256,21 +253,16 @@ def update_q(setup: PQNSetup, config: PQNConfig, params, opt_state, batch, targe
 def learn(setup: PQNSetup, config: PQNConfig, params, opt_state, transitions, targets,
           key):
     """``update_epochs`` passes over the rollout, each in ``num_minibatches`` shuffled
-    minibatches: ``(params, opt_state, mean loss)``."""
-    data = rollout.flatten_time((transitions, targets))
+    minibatches (:func:`jaxrl.deep.rollout.epochs`): ``(params, opt_state, mean loss)``."""
 
-    def epoch(carry, key):
-        def minibatch(carry, batch):
-            params, opt_state = carry
-            params, opt_state, loss = update_q(setup, config, params, opt_state, *batch)
-            return (params, opt_state), loss
+    def step(carry, batch):
+        params, opt_state, loss = update_q(setup, config, *carry, *batch)
+        return (params, opt_state), {"loss": loss}
 
-        batches = rollout.minibatches(key, data, config.num_minibatches)
-        return jax.lax.scan(minibatch, carry, batches)
-
-    (params, opt_state), losses = jax.lax.scan(
-        epoch, (params, opt_state), jax.random.split(key, config.update_epochs))
-    return params, opt_state, jnp.mean(losses)
+    (params, opt_state), metrics = rollout.epochs(
+        step, (params, opt_state), rollout.flatten_time((transitions, targets)), key,
+        config.update_epochs, config.num_minibatches)
+    return params, opt_state, metrics["loss"]
 
 
 def train_step(setup: PQNSetup, config: PQNConfig, state: PQNState):

@@ -70,6 +70,31 @@ def minibatches(key: jax.Array, data: Any, num_minibatches: int) -> Any:
                                           *x.shape[1:])), data)
 
 
+def epochs(update: Callable[[Any, Any], tuple[Any, dict[str, jax.Array]]], carry: Any,
+           data: Any, key: jax.Array, num_epochs: int, num_minibatches: int):
+    """``num_epochs`` passes over ``data`` (leaves ``[B, ...]``), each a fresh shuffle
+    into ``num_minibatches`` minibatches (:func:`minibatches`), one
+    ``update(carry, batch) -> (carry, metrics)`` per minibatch: ``(carry, metrics
+    averaged over the num_epochs × num_minibatches updates)``. The metrics are summed in
+    the carry, one add per update: a reduction over stacked metrics can round differently
+    in another batch of seeds (:mod:`jaxrl.driver`)."""
+    size = jax.tree.leaves(data)[0].shape[0] // num_minibatches
+    shapes = jax.eval_shape(lambda c, b: update(c, b)[1], carry,
+                            jax.tree.map(lambda x: x[:size], data))
+    zeros = jax.tree.map(lambda m: jnp.zeros(m.shape, m.dtype), shapes)
+
+    def step(state, batch):
+        carry, sums = state
+        carry, metrics = update(carry, batch)
+        return (carry, jax.tree.map(jnp.add, sums, metrics)), None
+
+    def epoch(state, key):
+        return jax.lax.scan(step, state, minibatches(key, data, num_minibatches))[0], None
+
+    (carry, sums), _ = jax.lax.scan(epoch, (carry, zeros), jax.random.split(key, num_epochs))
+    return carry, jax.tree.map(lambda v: v / (num_epochs * num_minibatches), sums)
+
+
 def flatten_time(data: Any) -> Any:
     """``[T, N, ...]`` leaves to ``[T * N, ...]``: a rollout as one batch of samples."""
     return jax.tree.map(lambda x: jnp.reshape(x, (-1, *x.shape[2:])), data)
