@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +32,21 @@ def rejax_paths() -> tuple[Path, Path]:
     python = os.environ.get("REJAX_PYTHON", ROOT / ".venv-rejax" / "bin" / "python")
     bench = os.environ.get("REJAX_BENCH", ROOT.parent / "shared" / "peers" / "rejax_bench.py")
     return Path(python), Path(bench)
+
+
+def peer_record(cmd: list[str], timeout: float | None = None, cwd: Path | None = None) -> dict:
+    """Run a peer's benchmark (one fresh process, in its own venv) and read the JSON line
+    it prints last: that record, or ``{"error": ...}`` when it fails, prints none or
+    runs past ``timeout`` seconds."""
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no result after {timeout} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"error": (done.stderr or done.stdout)[-2000:]}
+    return json.loads(lines[-1])
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:

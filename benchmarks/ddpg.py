@@ -29,8 +29,6 @@ Run: ``.venv/bin/python benchmarks/ddpg.py`` (``--quick``: a smoke run in second
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -150,11 +148,9 @@ def rejax_speed(seeds: int, final_only: bool) -> dict | None:
            "--num-seeds", str(seeds), "--reps", "1"]
     if final_only:
         cmd += ["--eval", "final-only"]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"error": done.stderr[-2000:]}
-    rec = json.loads(lines[-1])
+    rec = common.peer_record(cmd)
+    if "error" in rec:
+        return rec
     return {"seeds": seeds, "compile_s": rec["lower_plus_compile_s"],
             "run_s": rec["run_s_median"], "steps_per_s": rec["env_steps_per_s"],
             "final_return": {"mean": rec["final_return_mean"], "min": rec["final_return_min"],

@@ -22,8 +22,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,7 +35,14 @@ from jaxrl.devices import use_cpu_cores  # noqa: E402
 use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax starts JAX)
 
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
-from common import dqn_greedy_returns, format_table, parser, rejax_paths, write_json  # noqa: E402
+from common import (  # noqa: E402
+    dqn_greedy_returns,
+    format_table,
+    parser,
+    peer_record,
+    rejax_paths,
+    write_json,
+)
 
 from jaxrl.deep import dqn, nnq, pqn  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
@@ -109,12 +114,11 @@ def rejax(seeds: int, total_steps: int):
         return None
     cmd = [str(REJAX_PY), str(REJAX_BENCH), "--preset", "dqn_cartpole", "--num-seeds",
            str(seeds), "--reps", "1", "--total-timesteps", str(total_steps)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        print(f"rejax failed: {proc.stderr[-500:]}")
+    rec = peer_record(cmd, timeout=3600)
+    if "error" in rec:
+        print(f"rejax failed: {rec['error'][-500:]}")
         return None
-    return json.loads(lines[-1])
+    return rec
 
 
 def numpy_deeptable(episodes: int, seed: int) -> tuple[float, float]:

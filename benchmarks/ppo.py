@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -153,15 +152,9 @@ def peer(script: str, preset_name: str, seeds: int, options: tuple[str, ...]) ->
         return None
     cmd = [str(PEER_PYTHON), str(path), "--preset", preset_name, "--num-seeds", str(seeds),
            "--reps", "1", *options]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                              cwd=common.ROOT, timeout=PEER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return {"error": f"no result after {PEER_TIMEOUT} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"error": (done.stderr or done.stdout)[-2000:]}
-    rec = json.loads(lines[-1])
+    rec = common.peer_record(cmd, PEER_TIMEOUT, common.ROOT)
+    if "error" in rec:
+        return rec
     return {"compile_s": rec["lower_plus_compile_s"], "run_s": rec["run_s_median"],
             "steps_per_s": rec.get("env_steps_per_s_done", rec["env_steps_per_s"]),
             "steps_per_seed": rec.get("env_steps_done_per_seed"),
