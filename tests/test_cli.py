@@ -59,7 +59,8 @@ def test_a_run_folder_holds_config_metrics_summary_plot_checkpoints(dqn_run, cap
 
 
 @pytest.mark.parametrize(("algo", "argv"), [
-    ("qlearning", ["--env", "Maze", "--episodes", "20", "--max_steps", "10"]),
+    # 25 episodes: the default evaluation interval (50) fitted to a divisor of them
+    ("qlearning", ["--env", "Maze", "--episodes", "25", "--max_steps", "10"]),
     ("nnq", ["--steps", "400", "--eval_every", "200", "--hidden_sizes", "16",
              "--eval_episodes", "2"]),
     ("ddpg", ["--steps", "200", "--learning_starts", "100", "--batch_size", "16",

@@ -157,7 +157,10 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
     else:
         changes.pop("env", None)
     config = fields.apply(config, changes)
-    config, notes = shorten(config, set(changes))
+    # environment steps per train_step call (tabular Q-learning counts episodes: 1)
+    per_call = (check(algo, config).schedule.steps_per_call
+                if learner.budget == "total_steps" else 1)
+    config, notes = shorten(config, set(changes), per_call)
     setup = check(algo, config)
     _check_memory(algo, config, setup, seeds)
     folder = args.out or Path("runs") / f"{algo}-{config.env}-{_timestamp()}"
@@ -207,11 +210,13 @@ def _env(name: str) -> str:
     return name
 
 
-def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
+def shorten(config: Any, asked: set[str], per_call: int) -> tuple[Any, list[str]]:
     """Fit a config's step counts to its budget, saying what changed: the fields that
     were not asked for and would not fit a short run (``learning_starts`` at most half
-    of it, ``exploration_steps`` 30 %), and the evaluation interval to a divisor of the
-    budget, so that the run trains exactly the budget asked for."""
+    of it, ``exploration_steps`` 30 %), the budget to whole ``train_step`` calls of
+    ``per_call`` environment steps (the learner's ``Schedule.steps_per_call``), and the
+    evaluation interval to a divisor of the budget, so that the run trains exactly the
+    budget asked for."""
     notes = []
     budget = getattr(config, "total_steps", None)
     changes = {}
@@ -223,10 +228,6 @@ def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
                 changes[name] = cap
                 notes.append(f"{name} {value} -> {cap} (it must fit in total_steps "
                              f"{budget}; set --{name} to choose)")
-        # environment steps a train_step makes (model-based RL: plan_every of each env;
-        # the on-policy learners: a rollout of num_steps of each env)
-        per_call = (getattr(config, "num_envs", 1) * getattr(config, "plan_every", 1)
-                    * getattr(config, "num_steps", 1))
         if budget % per_call:
             exact = math.ceil(budget / per_call) * per_call
             changes["total_steps"], budget = exact, exact
@@ -234,7 +235,7 @@ def shorten(config: Any, asked: set[str]) -> tuple[Any, list[str]]:
                          f"all environments: {per_call} a call)")
         interval, calls = "eval_every", budget // per_call
     else:
-        interval, calls, per_call = "eval_every_episodes", config.episodes, 1
+        interval, calls = "eval_every_episodes", config.episodes
     asked_every = getattr(config, interval) or calls * per_call
     want = max(1, math.ceil(asked_every / per_call))
     divisor = min((d for d in range(1, calls + 1) if calls % d == 0),
