@@ -23,7 +23,7 @@ from jaxrl.checks import (
     check_numbers,
     check_space,
 )
-from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic
+from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic, clipped, step_size
 from jaxrl.envs.wrappers import AutoReset
 
 NOISES = ("gaussian", "ou")
@@ -197,12 +197,7 @@ def action_dim(env: Any, env_params: Any) -> int:
 def _optimizer(config: DDPGConfig, lr: Any, lr_end: Any = None,
                steps: int = 1) -> optax.GradientTransformation:
     """Adam at ``lr`` (linearly to ``lr_end`` over ``steps`` updates if set), clipped."""
-    if lr_end is not None:
-        lr = optax.linear_schedule(lr, lr_end, steps)
-    adam = optax.adam(lr)
-    if config.max_grad_norm is None:
-        return adam
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), adam)
+    return clipped(optax.adam(step_size(lr, lr_end, steps)), config.max_grad_norm)
 
 
 def actor_optimizer(setup: DDPGSetup, config: DDPGConfig) -> optax.GradientTransformation:

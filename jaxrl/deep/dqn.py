@@ -61,7 +61,7 @@ from jaxrl.checks import (
     check_space,
 )
 from jaxrl.deep import exploration, replay
-from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, QNetwork, clipped, input_size, preprocess, step_size
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.targets import double_q_target, q_learning_target, taken_action_value, td_loss
 
@@ -229,16 +229,9 @@ def optimizer(setup: DQNSetup, config: DQNConfig) -> optax.GradientTransformatio
     Built from the config at each use, not bound in the setup: the step size is a
     pytree leaf that a sweep varies (a traced number under ``vmap``); the transformation
     holds no arrays, so building it costs nothing in the compiled program."""
-    lr = config.learning_rate
-    if config.learning_rate_end is not None:
-        steps = setup.num_updates
-        if config.decay == "cosine":
-            lr = optax.cosine_decay_schedule(lr, steps,
-                                             alpha=config.learning_rate_end / lr)
-        else:
-            lr = optax.linear_schedule(lr, config.learning_rate_end, steps)
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
-                       optax.adam(lr, eps=config.adam_eps))
+    lr = step_size(config.learning_rate, config.learning_rate_end, setup.num_updates,
+                   config.decay)
+    return clipped(optax.adam(lr, eps=config.adam_eps), config.max_grad_norm)
 
 
 def q_values(setup: DQNSetup, params: Any, obs: Any) -> jax.Array:

@@ -8,7 +8,8 @@ no graph/state splitting, and it is the simpler of the two to read here.
   optional dueling head ``V(s) + A(s, a) - mean_a A(s, a)``. With no hidden layer, no
   bias and a one-hot input it is the course's ``deeptable``: ``Q(x) = onehot(x) · W``.
 
-DDPG's actor and critic go in this file too.
+DDPG's actor and critic go in this file too, and the two pieces every learner's optax
+optimiser is built from (:func:`step_size`, :func:`clipped`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import optax
 from gymnax.environments import spaces
 
 #: Activations by name (config fields hold names, so configs stay hashable).
@@ -185,3 +187,26 @@ class Critic(nn.Module):
         for size in self.hidden_sizes:
             x = act(nn.Dense(size)(x))
         return nn.Dense(1, kernel_init=_output_init(self.final_scale))(x)[..., 0]
+
+
+def step_size(learning_rate: Any, learning_rate_end: Any, steps: int,
+              decay: str = "linear") -> Any:
+    """An optimiser's step size: ``learning_rate``, or, with ``learning_rate_end`` set, a
+    decay to it over ``steps`` gradient steps (``optax.linear_schedule``, or
+    ``optax.cosine_decay_schedule`` for ``decay="cosine"``). The rates may be traced
+    leaves of a swept config."""
+    if learning_rate_end is None:
+        return learning_rate
+    if decay == "cosine":
+        return optax.cosine_decay_schedule(learning_rate, steps,
+                                           alpha=learning_rate_end / learning_rate)
+    return optax.linear_schedule(learning_rate, learning_rate_end, steps)
+
+
+def clipped(optimizer: optax.GradientTransformation,
+            max_grad_norm: Any) -> optax.GradientTransformation:
+    """``optax.clip_by_global_norm(max_grad_norm)`` then ``optimizer`` (``optimizer``
+    alone when ``max_grad_norm`` is ``None``)."""
+    if max_grad_norm is None:
+        return optimizer
+    return optax.chain(optax.clip_by_global_norm(max_grad_norm), optimizer)

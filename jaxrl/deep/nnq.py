@@ -43,7 +43,7 @@ from jaxrl.checks import (
     check_space,
 )
 from jaxrl.deep import exploration
-from jaxrl.deep.networks import ACTIVATIONS, KERNELS, QNetwork, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, KERNELS, QNetwork, clipped, input_size, preprocess
 from jaxrl.envs.tabular import exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.tabular.planning import value_iteration
@@ -174,7 +174,7 @@ def optimizer(config: NNQConfig) -> optax.GradientTransformation:
     """Plain SGD or Adam, after a global-norm clip."""
     base = (optax.sgd(config.learning_rate) if config.optimizer == "sgd"
             else optax.adam(config.learning_rate))
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), base)
+    return clipped(base, config.max_grad_norm)
 
 
 def q_values(setup: NNQSetup, params, obs) -> jax.Array:

@@ -56,7 +56,7 @@ from jaxrl.checks import (
     check_numbers,
 )
 from jaxrl.deep import policies, rollout
-from jaxrl.deep.networks import ACTIVATIONS, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, clipped, input_size, preprocess, step_size
 from jaxrl.deep.policies import ActorCritic, RunningStats
 from jaxrl.targets import clipped_surrogate_loss, clipped_value_loss, gae_advantages
 
@@ -193,11 +193,8 @@ def optimizer(setup: PPOSetup, config: PPOConfig) -> optax.GradientTransformatio
     ``learning_rate_end`` over the run's gradient steps (``setup.num_updates``).
 
     Built from the config at each use: the step size is a leaf that a sweep varies."""
-    lr = config.learning_rate
-    if config.learning_rate_end is not None:
-        lr = optax.linear_schedule(lr, config.learning_rate_end, setup.num_updates)
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
-                       optax.adam(lr, eps=1e-5))
+    lr = step_size(config.learning_rate, config.learning_rate_end, setup.num_updates)
+    return clipped(optax.adam(lr, eps=1e-5), config.max_grad_norm)
 
 
 def features(setup: PPOSetup, config: PPOConfig, stats: RunningStats, obs) -> jax.Array:

@@ -61,7 +61,7 @@ from jaxrl.checks import (
     check_space,
 )
 from jaxrl.deep import exploration, rollout
-from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, QNetwork, clipped, input_size, preprocess, step_size
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.targets import TD_LOSSES, lambda_returns, taken_action_value, td_loss
 
@@ -192,10 +192,8 @@ def optimizer(setup: PQNSetup, config: PQNConfig) -> optax.GradientTransformatio
     """``clip_by_global_norm`` then RAdam, the step size optionally decaying linearly to
     ``learning_rate_end`` over the run's ``setup.num_updates`` gradient steps. Built from
     the config at each use: the step size is a leaf a sweep varies."""
-    lr = config.learning_rate
-    if config.learning_rate_end is not None:
-        lr = optax.linear_schedule(lr, config.learning_rate_end, setup.num_updates)
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.radam(lr))
+    lr = step_size(config.learning_rate, config.learning_rate_end, setup.num_updates)
+    return clipped(optax.radam(lr), config.max_grad_norm)
 
 
 def q_values(setup: PQNSetup, params: Any, obs: Any) -> jax.Array:

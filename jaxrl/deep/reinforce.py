@@ -60,7 +60,7 @@ from jaxrl.checks import (
     check_numbers,
 )
 from jaxrl.deep import policies, rollout
-from jaxrl.deep.networks import ACTIVATIONS, input_size, preprocess
+from jaxrl.deep.networks import ACTIVATIONS, clipped, input_size, preprocess, step_size
 from jaxrl.deep.policies import ActorCritic
 from jaxrl.envs.wrappers import AutoReset
 from jaxrl.targets import lambda_returns, policy_gradient_loss
@@ -176,10 +176,8 @@ def optimizer(setup: ReinforceSetup, config: ReinforceConfig) -> optax.GradientT
     """``clip_by_global_norm`` then Adam, the step size optionally decaying linearly to
     ``learning_rate_end`` over the run's updates (one per ``train_step``). Built from
     the config at each use: its step sizes are leaves a sweep varies."""
-    lr = config.learning_rate
-    if config.learning_rate_end is not None:
-        lr = optax.linear_schedule(lr, config.learning_rate_end, setup.num_updates)
-    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(lr))
+    lr = step_size(config.learning_rate, config.learning_rate_end, setup.num_updates)
+    return clipped(optax.adam(lr), config.max_grad_norm)
 
 
 def policy(setup: ReinforceSetup, params: Any, obs: Any):
