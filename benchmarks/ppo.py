@@ -4,7 +4,8 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
 * learning: final greedy return (``eval_episodes`` greedy episodes per seed; mean, min,
   max over 16 seeds, key 0) of PPO's presets on CartPole-v1 (500k steps) and
   Pendulum-v1 (1M steps), REINFORCE's on CartPole-v1, PQN's on CartPole-v1 (with its
-  wall time next to DQN's default preset, trained in the same run).
+  wall time next to DQN's default preset, trained in the same run) and on the course's
+  HybridPendulum.
   Goals: PPO CartPole mean >= 490, Pendulum-v1 mean >= -200; PQN CartPole mean >= 490,
   every seed >= 450, in less wall time than DQN.
 * speed: env steps/s (compile apart, one final evaluation only, since the peers evaluate
@@ -16,10 +17,16 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
   own venv (``.venv-rejax``, ``benchmarks/peers/README.md``), each in a fresh process
   after jaxrl's run; without it their columns are skipped with a note.
   Goal: PPO >= 1.5x PureJaxRL's env steps/s on its CartPole config at 1 and 16 seeds.
+* profile: where one seed's time goes on PureJaxRL's CartPole config: milliseconds per
+  iteration (one rollout and its updates) of the whole ``train_step`` and of each of its
+  parts compiled alone (the rollout, the V/log pi evaluation, the epochs' shuffles, the
+  gradient steps, the optimiser steps), and the gradient steps again with (16, 16)
+  hidden layers instead of (64, 64): what the dense layers' arithmetic costs.
 
     .venv/bin/python benchmarks/ppo.py                  # full run
     .venv/bin/python benchmarks/ppo.py --quick          # smoke run, seconds
     .venv/bin/python benchmarks/ppo.py --parts speed    # some sections only
+    .venv/bin/python benchmarks/ppo.py --parts profile  # one seed's time, by part
 """
 
 from __future__ import annotations
@@ -41,10 +48,10 @@ use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax
 
 import common  # noqa: E402
 
-from jaxrl.deep import dqn, ppo, pqn, reinforce  # noqa: E402
+from jaxrl.deep import dqn, ppo, pqn, reinforce, rollout  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
 
-PARTS = ("learning", "speed")
+PARTS = ("learning", "speed", "profile")
 PEER_TIMEOUT = 1800  # seconds: a peer that hangs is reported, not waited on
 SEEDS = 16
 PEERS = Path(__file__).resolve().parent / "peers"
@@ -128,7 +135,8 @@ def learning(quick: bool) -> dict:
     seeds = 2 if quick else SEEDS
     runs = [("PPO", ppo, "ppo", "CartPole-v1"), ("PPO", ppo, "ppo", "Pendulum-v1"),
             ("REINFORCE", reinforce, "reinforce", "CartPole-v1"),
-            ("PQN", pqn, "pqn", "CartPole-v1"), ("DQN", dqn, "dqn", "CartPole-v1")]
+            ("PQN", pqn, "pqn", "CartPole-v1"), ("PQN", pqn, "pqn", "HybridPendulum"),
+            ("DQN", dqn, "dqn", "CartPole-v1")]
     out = []
     for name, module, algo, env in runs[:-1] if quick else runs:  # --quick: no DQN
         config = preset(algo, env)[0]
@@ -194,6 +202,94 @@ def speed(quick: bool) -> list[dict]:
     return records
 
 
+def _per_iteration(body, carry, iterations: int, reps: int = 3) -> float:
+    """Milliseconds per call of ``body(carry) -> carry``, run ``iterations`` times in
+    one compiled ``lax.scan`` (compile apart, best of ``reps``)."""
+    run = jax.jit(lambda c: jax.lax.scan(lambda c, _: (body(c), None), c, None,
+                                         iterations)[0])
+    jax.block_until_ready(run(carry))
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        jax.block_until_ready(run(carry))
+        best = min(best, time.perf_counter() - start)
+    return 1e3 * best / iterations
+
+
+def profile(quick: bool) -> dict:
+    """One seed of PureJaxRL's CartPole config, its parts timed alone (ms/iteration)."""
+    iterations = 4 if quick else 200
+
+    def parts(config, names=None) -> dict:
+        setup = ppo.make(config)
+        state = ppo.init(setup, config, jax.random.key(0))
+        _, ro = ppo.collect_rollout(setup, config, state, jax.random.key(1))
+        tr, stats = ro.transitions, state.obs_stats
+        log_prob, value, value_next = ppo.evaluate_rollout(setup, config, state.params,
+                                                           stats, tr, ro.extras)
+        advantage, target = ppo.advantages(config, tr, value, value_next)
+        data = rollout.flatten_time(ppo.Batch(
+            x=ppo.features(setup, config, stats, tr.obs), action=ro.extras,
+            log_prob=log_prob, value=value, advantage=advantage, target=target))
+        size = data.x.shape[0] // config.num_minibatches
+        batch = jax.tree.map(lambda x: x[:size], data)
+        grads_per_iteration = config.update_epochs * config.num_minibatches
+        opt = ppo.optimizer(setup, config)
+        nudge = 1e-30  # each call depends on the last, so none is computed once
+
+        def rolls(s):
+            key, key_rollout = jax.random.split(s.key)
+            env_state, _ = ppo.collect_rollout(setup, config, s, key_rollout)
+            return s.replace(env_state=env_state, key=key)
+
+        def evaluates(params):
+            v = ppo.evaluate_rollout(setup, config, params, stats, tr, ro.extras)[1]
+            return jax.tree.map(lambda p: p + nudge * v.sum(), params)
+
+        def shuffles(key):
+            for _ in range(config.update_epochs):
+                key, key_now = jax.random.split(key)
+                b = rollout.minibatches(key_now, data, config.num_minibatches)
+                key = jax.random.fold_in(key, (b.x.sum() > 0).astype(int))
+            return key
+
+        def gradients(params):
+            for _ in range(grads_per_iteration):
+                g, _ = jax.grad(ppo.loss_fn, argnums=2, has_aux=True)(setup, config,
+                                                                      params, batch)
+                params = jax.tree.map(lambda p, q: p - nudge * q, params, g)
+            return params
+
+        def optimizer_steps(c):
+            params, opt_state = c
+            for _ in range(grads_per_iteration):
+                updates, opt_state = opt.update(params, opt_state, params)
+                params = jax.tree.map(lambda p, u: p + nudge * u, params, updates)
+            return params, opt_state
+
+        timed = {
+            "train_step": (lambda s: ppo.train_step(setup, config, s)[0], state),
+            "rollout": (rolls, state), "evaluate_rollout": (evaluates, state.params),
+            "shuffles": (shuffles, jax.random.key(2)),
+            "gradient_steps": (gradients, state.params),
+            "optimizer_steps": (optimizer_steps, (state.params, state.opt_state))}
+        return {name: _per_iteration(body, carry, iterations)
+                for name, (body, carry) in timed.items() if names is None or name in names}
+
+    config = PUREJAXRL_CARTPOLE
+    out = {"config": "PureJaxRL's CartPole PPO, one seed", "iterations": iterations,
+           "ms_per_iteration": parts(config),
+           "gradient_steps_16x16_ms": parts(config.replace(hidden_sizes=(16, 16)),
+                                            ["gradient_steps"])["gradient_steps"]}
+    ms = out["ms_per_iteration"]
+    print("\nOne seed, ms per iteration (a rollout of 4 x 128 steps and 16 gradient steps)")
+    print(common.format_table(["part", "ms", "share of train_step"],
+                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
+    print(f"gradient steps with (16, 16) hidden layers: {out['gradient_steps_16x16_ms']:.3f}"
+          " ms")
+    return out
+
+
 def goals(results: dict) -> dict:
     """The issue's goals, judged on this run (None: not measured)."""
     runs = {(r["name"], r["env"]): r for r in results.get("learning", {}).get("runs", [])}
@@ -254,6 +350,8 @@ def main() -> int:
         if not PEER_PYTHON.exists():
             print(f"note: {PEER_PYTHON} not found: peer columns skipped "
                   "(benchmarks/peers/README.md)")
+    if "profile" in parts:
+        results["profile"] = profile(args.quick)
     results["goals"] = goals(results)
     print("\nGoals:")
     for name, met in results["goals"].items():

@@ -142,6 +142,12 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
                               learning_rate=5e-4, q_lambda=0.65, reward_scale=1.0,
                               epsilon_end=0.05, exploration_steps=200_000,
                               total_steps=2_000_000, eval_every=200_000)),
+    ("pqn", "HybridPendulum"): (
+        "the course's hybrid pendulum: 16 envs x 32 steps, γ 0.95, λ 0.9, Adam 1e-3, 300k steps",
+        lambda m: m.PQNConfig(env="HybridPendulum", num_envs=16, num_steps=32,
+                              num_minibatches=8, update_epochs=4, learning_rate=1e-3,
+                              gamma=0.95, q_lambda=0.9, epsilon_end=0.05,
+                              exploration_steps=60_000, eval_every=50_000)),
     ("reinforce", "CartPole-v1"): (
         "ReinforceConfig(): tuned on CartPole-v1, 4 envs x 500 steps, 300k steps",
         lambda m: m.ReinforceConfig()),

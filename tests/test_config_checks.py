@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxrl import presets
 from jaxrl.deep.ddpg import DDPGConfig
 from jaxrl.deep.dqn import DQNConfig
 from jaxrl.deep.mpc import MPCConfig
@@ -107,3 +108,13 @@ def test_a_value_that_is_no_number_is_one_line():
         DQNConfig(learning_rate="1e-3x")
     with pytest.raises(ValueError, match=r"gamma \(γ\) must be a number"):
         NNQConfig(gamma="0.9x")
+
+
+@pytest.mark.parametrize("name", sorted(f"{a}/{e}" for a, e in presets.PRESETS))
+def test_every_preset_is_a_valid_run(name):
+    """Each preset's config passes its checks and binds to its environment (``make``)."""
+    algo, env = name.split("/")
+    config, text = presets.preset(algo, env)
+    assert config.env == env and text
+    setup = presets.LEARNERS[algo].load().ALGORITHM.make(config)
+    assert setup.schedule.calls >= 1
