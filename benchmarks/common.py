@@ -62,6 +62,30 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
+def add_parts(p: argparse.ArgumentParser, parts: tuple[str, ...]) -> None:
+    """``--parts`` (which sections to run, all by default) and ``--keep`` (keep the
+    others from the JSON already at ``--out``)."""
+    p.add_argument("--parts", default=",".join(parts),
+                   help=f"comma-separated sections among {', '.join(parts)}")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the parts not rerun from the JSON already at --out")
+
+
+def chosen_parts(p: argparse.ArgumentParser, args: argparse.Namespace,
+                 parts: tuple[str, ...]) -> tuple[set[str], dict[str, Any]]:
+    """The parts asked for (a usage error for an unknown one) and the results kept from
+    ``--out`` with ``--keep`` (the parts not rerun, and ``kept_from``: their date)."""
+    asked = set(args.parts.split(","))
+    if not asked <= set(parts):
+        p.error(f"--parts: choose among {', '.join(parts)}")
+    results: dict[str, Any] = {"parts": sorted(asked)}
+    if args.keep and args.out.exists():
+        kept = json.loads(args.out.read_text())
+        results.update({k: kept[k] for k in set(parts) - asked if k in kept})
+        results["kept_from"] = {"date": kept.get("date"), "parts": sorted(set(parts) - asked)}
+    return asked, results
+
+
 def device_info() -> dict[str, Any]:
     """What the numbers were measured on."""
     device = jax.devices()[0]

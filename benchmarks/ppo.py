@@ -31,7 +31,6 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -317,20 +316,10 @@ def goals(results: dict) -> dict:
 
 def main() -> int:
     p = common.parser("ppo", __doc__.splitlines()[0])
-    p.add_argument("--parts", default=",".join(PARTS),
-                   help=f"comma-separated sections among {', '.join(PARTS)}")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the parts not rerun from the JSON already at --out")
+    common.add_parts(p, PARTS)
     args = p.parse_args()
-    parts = set(args.parts.split(","))
-    if not parts <= set(PARTS):
-        p.error(f"--parts: choose among {', '.join(PARTS)}")
+    parts, results = common.chosen_parts(p, args, PARTS)
     print(f"device: {common.device_info()}")
-    results: dict = {"parts": sorted(parts)}
-    if args.keep and args.out.exists():  # the parts not rerun, from the file at --out
-        kept = json.loads(args.out.read_text())
-        results.update({k: kept[k] for k in set(PARTS) - parts if k in kept})
-        results["kept_from"] = {"date": kept.get("date"), "parts": sorted(set(PARTS) - parts)}
     if "learning" in parts:
         results["learning"] = learning(args.quick)
         print("\nFinal greedy return over seeds (key 0), presets")

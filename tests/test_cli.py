@@ -157,6 +157,7 @@ BAD = [
     (["train", "qlearning", "--env", "CartPole-v1"], "Discrete observation"),
     (["train", "pqn", "--env", "Pendulum-v1"], "PQN needs a Discrete action space"),
     (["train", "ppo", "--num_minibatches", "3"], "num_minibatches (3) must divide"),
+    (["train", "pqn", "--conv_features", "16"], "need an image observation"),
     (["train", "reinforce", "--learning_rate", "0"], "learning_rate must be > 0"),
     (["train", "dqn", "--set", "learning_rat=1e-3"], "did you mean learning_rate"),
     (["train", "dqn", "--set", "learning_rate"], "FIELD=VALUE"),

@@ -157,3 +157,19 @@ def test_unsupported_action_space_is_one_clear_line():
     with pytest.raises(ValueError, match="PPO needs a Discrete or Box action space") as error:
         ppo.make(_probe_config(), TupleActions())
     assert "\n" not in str(error.value)
+
+
+def test_conv_features_on_an_image_and_not_elsewhere():
+    """Convolutions before the actor's and the critic's MLPs on MinAtar's grid (each its
+    own), a short run trains them; on a flat observation, one clear line."""
+    config = ppo.PPOConfig(env="Breakout-MinAtar", conv_features=(8,), hidden_sizes=(16,),
+                           num_envs=4, num_steps=8, num_minibatches=2, total_steps=64,
+                           eval_every=64, eval_episodes=1)
+    state, curve = ppo.train(config, jax.random.key(0))
+    params = state.params["params"]
+    assert params["Conv_0"]["kernel"].shape == params["Conv_1"]["kernel"].shape == (3, 3, 4, 8)
+    assert params["Dense_0"]["kernel"].shape == (8 * 8 * 8, 16)
+    assert np.all(np.isfinite(curve.eval_return))
+    with pytest.raises(ValueError, match=r"PPO: conv_features \(8,\) need an image") as error:
+        ppo.make(config.replace(env="CartPole-v1"))
+    assert "\n" not in str(error.value)

@@ -136,6 +136,26 @@ def test_layer_norm_off_runs_without_layer_norm():
     assert np.isfinite(np.asarray(curve.train["loss"])).all()
 
 
+def test_conv_features_see_the_image_whatever_the_leading_axes():
+    """MinAtar's 10 x 10 x 4 grid: one unpadded 3 x 3 layer of 16 channels (8 x 8 x 16 =
+    1024 inputs to the MLP), the same Q for one observation, a batch and [T, N]; and a
+    short run on Breakout-MinAtar trains it."""
+    config = pqn.PQNConfig(env="Breakout-MinAtar", conv_features=(16,), hidden_sizes=(32,),
+                           num_envs=4, num_steps=8, num_minibatches=2, total_steps=64,
+                           eval_every=64, eval_episodes=1)
+    setup = pqn.make(config)
+    state, curve = pqn.train(config, jax.random.key(0))
+    shapes = jax.tree.map(jnp.shape, state.params["params"])
+    assert shapes["Conv_0"]["kernel"] == (3, 3, 4, 16)
+    assert shapes["Dense_0"]["kernel"] == (1024, 32)
+    obs = jax.random.bernoulli(jax.random.key(1), 0.2, (2, 3, 10, 10, 4))
+    q = pqn.q_values(setup, state.params, obs)
+    assert q.shape == (2, 3, 3)
+    np.testing.assert_allclose(pqn.q_values(setup, state.params, obs[1, 2]), q[1, 2],
+                               rtol=1e-5, atol=1e-6)
+    assert np.isfinite(np.asarray(curve.train["loss"])).all()
+
+
 def test_step_size_decay_spans_the_runs_gradient_steps():
     config = _small(total_steps=2_048, num_envs=4, num_steps=8, num_minibatches=2,
                     update_epochs=3)
@@ -154,6 +174,7 @@ def test_step_size_decay_spans_the_runs_gradient_steps():
         ({"reward_scale": 0.0}, "reward_scale must be > 0"),
         ({"gamma": 1.5}, r"gamma \(γ\) must be in \[0, 1\]"),
         ({"loss": "l1"}, "loss must be one of"),
+        ({"conv_features": (16,)}, r"conv_features \(16,\) need an image observation"),
     ],
 )
 def test_bad_input_raises_clear_error(changes, message):

@@ -7,6 +7,8 @@ no graph/state splitting, and it is the simpler of the two to read here.
 * :class:`QNetwork`: ``obs -> Q(obs, ·)``, an MLP with sizes from the config, and an
   optional dueling head ``V(s) + A(s, a) - mean_a A(s, a)``. With no hidden layer, no
   bias and a one-hot input it is the course's ``deeptable``: ``Q(x) = onehot(x) · W``.
+* :func:`conv_torso`: convolutions before the MLP for an image observation (MinAtar's
+  10 × 10 × C grids), the network of Young & Tian 2019.
 
 DDPG's actor and critic go in this file too, and the two pieces every learner's optax
 optimiser is built from (:func:`step_size`, :func:`clipped`).
@@ -47,6 +49,40 @@ def kernel_init(name: str) -> Any:
     raise ValueError(f"kernel_init must be 'lecun' or 'uniform001', got {name!r}")
 
 
+def image_shape(algo: str, space: Any, conv: Sequence[int]) -> tuple[int, ...]:
+    """The ``(H, W, C)`` that :func:`conv_torso` reshapes a flat observation to: ``()``
+    without convolutions; one clear ``ValueError`` line when there are some and the
+    observation is not an image (a rank-3 ``Box``)."""
+    if not conv:
+        return ()
+    shape = tuple(getattr(space, "shape", ()))
+    if not isinstance(space, spaces.Box) or len(shape) != 3:
+        raise ValueError(f"{algo}: conv_features {tuple(conv)} need an image observation "
+                         f"(a Box of shape (H, W, C)), got {type(space).__name__} "
+                         f"{shape}; use hidden_sizes alone")
+    return shape
+
+
+def conv_torso(x: jax.Array, shape: Sequence[int], features: Sequence[int],
+               activation: str, layer_norm: bool = False, kernel: Any = None) -> jax.Array:
+    """Convolutions on a flat image observation (call it inside a module's
+    ``nn.compact`` method): ``x[..., H*W*C]`` back to ``[..., H, W, C]``, one 3 × 3,
+    stride 1, unpadded ``nn.Conv`` per entry of ``features`` (its channels), each followed
+    by ``LayerNorm`` if ``layer_norm`` and the activation, flattened again. ``x`` as it
+    is without ``features``. Young & Tian 2019's MinAtar network is one layer of 16."""
+    if not features:
+        return x
+    lead = x.shape[:-1]
+    x = jnp.reshape(x, (-1, *shape))
+    for size in features:
+        x = nn.Conv(size, (3, 3), padding="VALID",
+                    kernel_init=kernel or nn.initializers.lecun_normal())(x)
+        if layer_norm:
+            x = nn.LayerNorm()(x)
+        x = ACTIVATIONS[activation](x)
+    return jnp.reshape(x, (*lead, -1))
+
+
 class QNetwork(nn.Module):
     """``Q(s, ·; θ)``: an MLP from a flat observation to one value per action.
 
@@ -59,6 +95,8 @@ class QNetwork(nn.Module):
       kernel: name of the weight initialiser (:func:`kernel_init`).
       layer_norm: ``LayerNorm`` after each hidden layer's affine map, before its
         activation (Ba et al. 2016; the normalisation PQN relies on, Gallici et al. 2025).
+      conv: channels of :func:`conv_torso`'s layers before the MLP (``()``: none).
+      image_shape: the ``(H, W, C)`` of the observation, with ``conv``.
     """
 
     num_actions: int
@@ -68,12 +106,15 @@ class QNetwork(nn.Module):
     use_bias: bool = True
     kernel: str = "lecun"
     layer_norm: bool = False
+    conv: Sequence[int] = ()
+    image_shape: Sequence[int] = ()
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         dense = lambda size: nn.Dense(size, use_bias=self.use_bias,  # noqa: E731
                                       kernel_init=kernel_init(self.kernel))
         act = ACTIVATIONS[self.activation]
+        x = conv_torso(x, self.image_shape, self.conv, self.activation, self.layer_norm)
         for size in self.hidden_sizes:
             x = dense(size)(x)
             if self.layer_norm:

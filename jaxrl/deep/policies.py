@@ -29,7 +29,7 @@ from flax import struct
 from gymnax.environments import spaces
 
 from jaxrl.checks import check_space
-from jaxrl.deep.networks import ACTIVATIONS
+from jaxrl.deep.networks import ACTIVATIONS, conv_torso, image_shape
 
 _LOG_2PI = jnp.log(2.0 * jnp.pi)
 
@@ -78,6 +78,8 @@ class ActorCritic(nn.Module):
       hidden_sizes: widths of both MLPs' hidden layers.
       activation: name in :data:`jaxrl.deep.networks.ACTIVATIONS`.
       log_std_init: the Gaussian's initial log σ (ignored for a softmax policy).
+      conv: channels of the convolutions (:func:`jaxrl.deep.networks.conv_torso`) before
+        each MLP, for an image observation of shape ``image_shape``.
     """
 
     action_dim: int
@@ -85,11 +87,17 @@ class ActorCritic(nn.Module):
     hidden_sizes: Sequence[int] = (64, 64)
     activation: str = "tanh"
     log_std_init: float = 0.0
+    conv: Sequence[int] = ()
+    image_shape: Sequence[int] = ()
 
     @nn.compact
     def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-        head = _mlp(x, self.hidden_sizes, self.activation, self.action_dim, 0.01)
-        value = _mlp(x, self.hidden_sizes, self.activation, 1, 1.0)[..., 0]
+        def torso(x):
+            return conv_torso(x, self.image_shape, self.conv, self.activation,
+                              kernel=orthogonal(math.sqrt(2.0)))
+
+        head = _mlp(torso(x), self.hidden_sizes, self.activation, self.action_dim, 0.01)
+        value = _mlp(torso(x), self.hidden_sizes, self.activation, 1, 1.0)[..., 0]
         if self.discrete:
             log_std = jnp.zeros((self.action_dim,), jnp.float32)  # unused
         else:
@@ -99,18 +107,21 @@ class ActorCritic(nn.Module):
 
 
 def actor_critic(algo: str, env, env_params, hidden_sizes: Sequence[int], activation: str,
-                 log_std_init: float = 0.0) -> ActorCritic:
+                 log_std_init: float = 0.0, conv: Sequence[int] = ()) -> ActorCritic:
     """The :class:`ActorCritic` for ``env``'s spaces: a softmax policy over ``Discrete``
-    actions, a Gaussian over a ``Box``; one clear ``ValueError`` line naming ``algo``
-    for any other action or observation space."""
+    actions, a Gaussian over a ``Box``, convolutions first with ``conv``; one clear
+    ``ValueError`` line naming ``algo`` for any other action or observation space (or
+    ``conv`` on an observation that is not an image)."""
     action_space = env.action_space(env_params)
     check_space(algo, env, "action", action_space, (spaces.Discrete, spaces.Box))
     check_space(algo, env, "observation", env.observation_space(env_params),
                 (spaces.Box, spaces.Discrete))
     discrete = isinstance(action_space, spaces.Discrete)
     size = int(action_space.n) if discrete else math.prod(action_space.shape)
+    shape = image_shape(algo, env.observation_space(env_params), conv)
     return ActorCritic(action_dim=size, discrete=discrete, hidden_sizes=tuple(hidden_sizes),
-                       activation=activation, log_std_init=log_std_init)
+                       activation=activation, log_std_init=log_std_init, conv=tuple(conv),
+                       image_shape=shape)
 
 
 def env_action(discrete: bool, space, action: jax.Array) -> jax.Array:

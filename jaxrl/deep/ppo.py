@@ -80,6 +80,8 @@ class PPOConfig(struct.PyTreeNode):
       num_minibatches: M, minibatches per epoch (must divide N T).
       update_epochs: K, passes over the rollout.
       hidden_sizes: widths of the actor's and the critic's hidden layers.
+      conv_features: channels of 3 × 3 convolutions before each of them, for an image
+        observation such as MinAtar's (``()``: none).
       activation: hidden activation (:data:`jaxrl.deep.networks.ACTIVATIONS`).
       normalize_observations: feed the networks ``(s - μ) / σ`` from running statistics.
       normalize_advantages: standardise Â within each minibatch.
@@ -106,6 +108,7 @@ class PPOConfig(struct.PyTreeNode):
     num_minibatches: int = struct.field(pytree_node=False, default=4)
     update_epochs: int = struct.field(pytree_node=False, default=4)
     hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False, default=(64, 64))
+    conv_features: tuple[int, ...] = struct.field(pytree_node=False, default=())
     activation: str = struct.field(pytree_node=False, default="tanh")
     normalize_observations: bool = struct.field(pytree_node=False, default=False)
     normalize_advantages: bool = struct.field(pytree_node=False, default=True)
@@ -166,7 +169,8 @@ def make(config: PPOConfig, env: Any = None, env_params: Any = None) -> PPOSetup
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
     network = policies.actor_critic("PPO", env, env_params, config.hidden_sizes,
-                                    config.activation, config.log_std_init)
+                                    config.activation, config.log_std_init,
+                                    config.conv_features)
     schedule = driver.Schedule.of(config.total_steps, config.eval_every,
                                   config.num_envs * config.num_steps)
     return PPOSetup(env=env, network=network, schedule=schedule,

@@ -61,7 +61,15 @@ from jaxrl.checks import (
     check_space,
 )
 from jaxrl.deep import exploration, rollout
-from jaxrl.deep.networks import ACTIVATIONS, QNetwork, clipped, input_size, preprocess, step_size
+from jaxrl.deep.networks import (
+    ACTIVATIONS,
+    QNetwork,
+    clipped,
+    image_shape,
+    input_size,
+    preprocess,
+    step_size,
+)
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.targets import TD_LOSSES, lambda_returns, taken_action_value, td_loss
 
@@ -81,6 +89,8 @@ class PQNConfig(struct.PyTreeNode):
       num_minibatches: minibatches M the ``N · T`` steps are cut into (must divide it).
       update_epochs: passes E over the rollout.
       hidden_sizes, activation: the Q-network (:class:`jaxrl.deep.networks.QNetwork`).
+      conv_features: channels of 3 × 3 convolutions before its MLP, for an image
+        observation such as MinAtar's (``()``: none).
       layer_norm: ``LayerNorm`` in each hidden layer (``False``: the ablation).
       loss: ``"l2"`` (``(y - q)² / 2``), ``"squared"`` or ``"huber"``.
       exploration_steps: environment steps over which ε goes from start to end.
@@ -105,6 +115,7 @@ class PQNConfig(struct.PyTreeNode):
     num_minibatches: int = struct.field(pytree_node=False, default=16)
     update_epochs: int = struct.field(pytree_node=False, default=2)
     hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False, default=(128, 128))
+    conv_features: tuple[int, ...] = struct.field(pytree_node=False, default=())
     activation: str = struct.field(pytree_node=False, default="relu")
     layer_norm: bool = struct.field(pytree_node=False, default=True)
     loss: str = struct.field(pytree_node=False, default="l2")
@@ -161,7 +172,9 @@ def make(config: PQNConfig, env: Any = None, env_params: Any = None) -> PQNSetup
         env=env,
         network=QNetwork(num_actions=int(env.action_space(env_params).n),
                          hidden_sizes=tuple(config.hidden_sizes), activation=config.activation,
-                         layer_norm=config.layer_norm),
+                         layer_norm=config.layer_norm, conv=tuple(config.conv_features),
+                         image_shape=image_shape("PQN", env.observation_space(env_params),
+                                                 config.conv_features)),
         schedule=schedule,
         num_updates=schedule.learning_updates(0, config.update_epochs * config.num_minibatches),
         env_params=env_params,
