@@ -36,6 +36,8 @@ use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax
 
 import tabular_q  # noqa: E402  (the numpy DiscretePendulum)
 from common import (  # noqa: E402
+    add_parts,
+    chosen_parts,
     dqn_greedy_returns,
     format_table,
     parser,
@@ -191,19 +193,16 @@ def plot(path: Path, curves: dict[str, dict]) -> None:
 
 def main() -> int:
     p = parser("dqn", __doc__.splitlines()[0])
-    p.add_argument("--parts", default=",".join(PARTS),
-                   help="comma-separated sections to run (default: %(default)s)")
+    add_parts(p, PARTS)
     args = p.parse_args()
-    parts = set(args.parts.split(","))
-    if not parts <= set(PARTS):
-        p.error(f"--parts: choose among {', '.join(PARTS)}")
+    parts, kept = chosen_parts(p, args, PARTS)
     quick = args.quick
     seeds = 2 if quick else 16
     steps = 2_000 if quick else 100_000
     small = dict(total_steps=steps, eval_every=steps // 4 if quick else 10_000)
     if quick:
         small.update(learning_starts=500, exploration_steps=1_000, eval_episodes=4)
-    results: dict = {"learning": {}, "speed": {}}
+    results: dict = {"learning": {}, "speed": {}, **kept}
 
     if "learning" in parts:
         print("== learning: final greedy return over seeds ==")
