@@ -77,6 +77,15 @@ def check_counts(config: Any, names: Iterable[str], minimum: int = 1) -> None:
             raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
+def check_widths(config: Any, names: Iterable[str]) -> None:
+    """Layer widths and channel counts (``hidden_sizes``, ``conv_features``) are
+    positive integers (an empty tuple is no layer)."""
+    for name in names:
+        value = tuple(getattr(config, name))
+        if not all(isinstance(w, int | np.integer) and w >= 1 for w in value):
+            raise ValueError(f"{name} must be positive integers, got {value}")
+
+
 def check_minibatches(config: Any) -> None:
     """An on-policy rollout of ``num_envs × num_steps`` samples cuts into
     ``num_minibatches`` equal minibatches (PQN, PPO)."""

@@ -29,6 +29,8 @@ BAD = [
     (DQNConfig, {"max_grad_norm": float("nan")}, "max_grad_norm must be > 0, got nan"),
     (NNQConfig, {"epsilon_end": 2.0}, "epsilon_end must be in [0, 1], got 2.0"),
     (NNQConfig, {"kernel": "he"}, "kernel must be one of ('lecun', 'uniform001')"),
+    (DQNConfig, {"hidden_sizes": (64, 0)}, "hidden_sizes must be positive integers, got (64, 0)"),
+    (PPOConfig, {"conv_features": (-16,)}, "conv_features must be positive integers"),
     (NNQConfig, {"total_steps": 0}, "total_steps must be >= 1, got 0"),
     (DDPGConfig, {"tau": 0.0}, "tau must be in (0, 1]"),
     (DDPGConfig, {"exploration_noise": -0.1}, "exploration_noise must be >= 0 (a noise σ)"),

@@ -175,6 +175,8 @@ def test_step_size_decay_spans_the_runs_gradient_steps():
         ({"gamma": 1.5}, r"gamma \(γ\) must be in \[0, 1\]"),
         ({"loss": "l1"}, "loss must be one of"),
         ({"conv_features": (16,)}, r"conv_features \(16,\) need an image observation"),
+        ({"conv_features": (0,)}, r"conv_features must be positive integers, got \(0,\)"),
+        ({"hidden_sizes": (64, -1)}, r"hidden_sizes must be positive integers"),
     ],
 )
 def test_bad_input_raises_clear_error(changes, message):

@@ -22,6 +22,7 @@ from jaxrl.checks import (
     check_gamma,
     check_numbers,
     check_space,
+    check_widths,
 )
 from jaxrl.deep.networks import ACTIVATIONS, Actor, Critic, clipped, step_size
 from jaxrl.envs.wrappers import AutoReset
@@ -154,6 +155,7 @@ def check_values(config: DDPGConfig) -> None:
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "num_critics", "policy_delay", "eval_every",
                           "eval_episodes"))
+    check_widths(config, ("hidden_sizes",))
     check_counts(config, ("learning_starts",), minimum=0)
     if config.batch_size > config.buffer_size or config.num_envs > config.buffer_size:
         raise ValueError(f"batch_size ({config.batch_size}) and num_envs ({config.num_envs})"

@@ -59,6 +59,7 @@ from jaxrl.checks import (
     check_gamma,
     check_numbers,
     check_space,
+    check_widths,
 )
 from jaxrl.deep import exploration, replay
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, clipped, input_size, preprocess, step_size
@@ -202,6 +203,7 @@ def check_values(config: DQNConfig) -> None:
     check_counts(config, ("total_steps", "num_envs", "buffer_size", "batch_size",
                           "updates_per_step", "target_update_every", "eval_every",
                           "eval_episodes"))
+    check_widths(config, ("hidden_sizes",))
     if config.batch_size > config.buffer_size:
         raise ValueError(f"batch_size ({config.batch_size}) is larger than the replay "
                          f"memory (buffer_size={config.buffer_size})")

@@ -17,6 +17,7 @@ from jaxrl.checks import (
     check_counts,
     check_numbers,
     check_space,
+    check_widths,
 )
 from jaxrl.deep.dynamics import MODELS
 from jaxrl.deep.networks import ACTIVATIONS, QNetwork, input_size
@@ -157,8 +158,7 @@ def check_values(config: MPCConfig) -> None:
     if config.num_envs > config.buffer_size:
         raise ValueError(f"num_envs ({config.num_envs}) must not exceed buffer_size "
                          f"({config.buffer_size})")
-    if any(int(size) < 1 for size in config.hidden_sizes):
-        raise ValueError(f"hidden_sizes must be positive widths, got {config.hidden_sizes}")
+    check_widths(config, ("hidden_sizes",))
     check_choices({"model": (config.model, MODELS), "planner": (config.planner, PLANNERS),
                    "activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {

@@ -41,6 +41,7 @@ from jaxrl.checks import (
     check_gamma,
     check_numbers,
     check_space,
+    check_widths,
 )
 from jaxrl.deep import exploration
 from jaxrl.deep.networks import ACTIVATIONS, KERNELS, QNetwork, clipped, input_size, preprocess
@@ -156,6 +157,7 @@ def check_values(config: NNQConfig) -> None:
     """Raise ``ValueError`` (one clear line) for a value NN-Q cannot run; every value of a
     stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "eval_every", "eval_episodes"))
+    check_widths(config, ("hidden_sizes",))
     check_choices({"exploration": (config.exploration, EXPLORATIONS),
                    "loss": (config.loss, LOSSES),
                    "optimizer": (config.optimizer, OPTIMIZERS),

@@ -54,6 +54,7 @@ from jaxrl.checks import (
     check_gamma,
     check_minibatches,
     check_numbers,
+    check_widths,
 )
 from jaxrl.deep import policies, rollout
 from jaxrl.deep.networks import ACTIVATIONS, clipped, input_size, preprocess, step_size
@@ -183,6 +184,7 @@ def check_values(config: PPOConfig) -> None:
     field; traced ones are not checked)."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "num_minibatches",
                           "update_epochs", "eval_every", "eval_episodes"))
+    check_widths(config, ("hidden_sizes", "conv_features"))
     check_minibatches(config)
     check_choices({"activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {

@@ -59,6 +59,7 @@ from jaxrl.checks import (
     check_minibatches,
     check_numbers,
     check_space,
+    check_widths,
 )
 from jaxrl.deep import exploration, rollout
 from jaxrl.deep.networks import (
@@ -186,6 +187,7 @@ def check_values(config: PQNConfig) -> None:
     stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "num_minibatches",
                           "update_epochs", "eval_every", "eval_episodes"))
+    check_widths(config, ("hidden_sizes", "conv_features"))
     check_minibatches(config)
     check_choices({"loss": (config.loss, LOSSES),
                    "activation": (config.activation, ACTIVATIONS)})

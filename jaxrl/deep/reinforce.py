@@ -58,6 +58,7 @@ from jaxrl.checks import (
     check_counts,
     check_gamma,
     check_numbers,
+    check_widths,
 )
 from jaxrl.deep import policies, rollout
 from jaxrl.deep.networks import ACTIVATIONS, clipped, input_size, preprocess, step_size
@@ -147,6 +148,7 @@ def check_values(config: ReinforceConfig) -> None:
     value of a stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "eval_every",
                           "eval_episodes"))
+    check_widths(config, ("hidden_sizes",))
     check_choices({"activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {
         "learning_rate": POSITIVE,
