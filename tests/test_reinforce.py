@@ -243,6 +243,7 @@ class _TupleActions(ActionReward):
         ({"ent_coef": -0.1}, "ent_coef must be >= 0"),
         ({"max_grad_norm": 0.0}, "max_grad_norm must be > 0"),
         ({"activation": "sigmoid"}, "activation must be one of"),
+        ({"conv_features": (0,)}, "conv_features must be positive integers"),
     ],
 )
 def test_bad_values_raise_one_clear_line(changes, message):
@@ -256,3 +257,14 @@ def test_unsupported_action_space_raises_one_clear_line():
                        ) as error:
         reinforce.train(_probe_config(), jax.random.key(0), env=_TupleActions())
     assert "\n" not in str(error.value)
+
+
+def test_conv_features_need_an_image_and_run_on_one():
+    config = reinforce.ReinforceConfig(env="Breakout-MinAtar", conv_features=(4,),
+                                       hidden_sizes=(8,), num_envs=2, num_steps=16,
+                                       total_steps=64, eval_every=64, eval_episodes=1)
+    state, curve = reinforce.train(config, jax.random.key(0))
+    assert state.params["params"]["Conv_0"]["kernel"].shape == (3, 3, 4, 4)
+    assert np.all(np.isfinite(curve.eval_return))
+    with pytest.raises(ValueError, match=r"REINFORCE: conv_features \(4,\) need an image"):
+        reinforce.make(config.replace(env="CartPole-v1"))

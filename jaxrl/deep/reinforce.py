@@ -82,6 +82,8 @@ class ReinforceConfig(struct.PyTreeNode):
       num_steps: steps of each environment per rollout; one ``train_step`` collects
         ``num_envs × num_steps`` steps and makes one gradient step.
       hidden_sizes: widths of the policy's and the baseline's hidden layers.
+      conv_features: channels of 3 × 3 convolutions before each of them, for an image
+        observation such as MinAtar's (``()``: none).
       activation: hidden activation (:data:`jaxrl.deep.networks.ACTIVATIONS`).
       baseline: subtract the learned baseline ``b(s)`` (and bootstrap cut episodes from
         it); ``False``: ``b = 0``, pure REINFORCE.
@@ -103,6 +105,7 @@ class ReinforceConfig(struct.PyTreeNode):
     num_envs: int = struct.field(pytree_node=False, default=4)
     num_steps: int = struct.field(pytree_node=False, default=500)
     hidden_sizes: tuple[int, ...] = struct.field(pytree_node=False, default=(64, 64))
+    conv_features: tuple[int, ...] = struct.field(pytree_node=False, default=())
     activation: str = struct.field(pytree_node=False, default="tanh")
     baseline: bool = struct.field(pytree_node=False, default=True)
     normalize_advantages: bool = struct.field(pytree_node=False, default=False)
@@ -148,7 +151,7 @@ def check_values(config: ReinforceConfig) -> None:
     value of a stacked (swept) field is checked, traced ones are not."""
     check_counts(config, ("total_steps", "num_envs", "num_steps", "eval_every",
                           "eval_episodes"))
-    check_widths(config, ("hidden_sizes",))
+    check_widths(config, ("hidden_sizes", "conv_features"))
     check_choices({"activation": (config.activation, ACTIVATIONS)})
     check_numbers(config, {
         "learning_rate": POSITIVE,
@@ -167,7 +170,8 @@ def make(config: ReinforceConfig, env: Any = None, env_params: Any = None) -> Re
     env, env_params = driver.environment(config.env, env, env_params,
                                          **dict(config.env_options))
     network = policies.actor_critic("REINFORCE", env, env_params, config.hidden_sizes,
-                                    config.activation, config.log_std_init)
+                                    config.activation, config.log_std_init,
+                                    config.conv_features)
     schedule = driver.Schedule.of(config.total_steps, config.eval_every,
                                   config.num_envs * config.num_steps)
     return ReinforceSetup(env=env, network=network, schedule=schedule,
