@@ -17,6 +17,9 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
   own venv (``.venv-rejax``, ``benchmarks/peers/README.md``), each in a fresh process
   after jaxrl's run; without it their columns are skipped with a note.
   Goal: PPO >= 1.5x PureJaxRL's env steps/s on its CartPole config at 1 and 16 seeds.
+* minatar: PQN's presets on the four MinAtar games of gymnax (Breakout, SpaceInvaders,
+  Asterix, Freeway; purejaxql's settings on an MLP, 2M steps), 16 seeds: final greedy
+  return and wall time. No goal; the figures the README quotes.
 * profile: where one seed's time goes on PureJaxRL's CartPole config: milliseconds per
   iteration (one rollout and its updates) of the whole ``train_step`` and of each of its
   parts compiled alone (the rollout, the V/log pi evaluation, the epochs' shuffles, the
@@ -50,7 +53,7 @@ import common  # noqa: E402
 from jaxrl.deep import dqn, ppo, pqn, reinforce, rollout  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
 
-PARTS = ("learning", "speed", "profile")
+PARTS = ("learning", "speed", "profile", "minatar")
 PEER_TIMEOUT = 1800  # seconds: a peer that hangs is reported, not waited on
 SEEDS = 16
 PEERS = Path(__file__).resolve().parent / "peers"
@@ -147,6 +150,25 @@ def learning(quick: bool) -> dict:
         out.append(record)
         r = record["final_return"]
         print(f"  {name} {env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
+              f"{record['wall_s']:.1f} s", flush=True)
+    return {"seeds": seeds, "runs": out}
+
+
+MINATAR = ("Breakout", "SpaceInvaders", "Asterix", "Freeway")
+
+
+def minatar(quick: bool) -> dict:
+    """PQN's MinAtar presets, 16 seeds (key 0); --quick: one game, a few rollouts."""
+    seeds, out = (2 if quick else SEEDS), []
+    for game in MINATAR[:1] if quick else MINATAR:
+        config = preset("pqn", f"{game}-MinAtar")[0]
+        if quick:
+            config = config.replace(num_envs=8, num_minibatches=2, total_steps=512,
+                                    eval_every=512, eval_episodes=1)
+        record = learn("PQN", pqn, config, seeds)
+        out.append(record)
+        r = record["final_return"]
+        print(f"  PQN {config.env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
               f"{record['wall_s']:.1f} s", flush=True)
     return {"seeds": seeds, "runs": out}
 
@@ -341,6 +363,8 @@ def main() -> int:
                   "(benchmarks/peers/README.md)")
     if "profile" in parts:
         results["profile"] = profile(args.quick)
+    if "minatar" in parts:
+        results["minatar"] = minatar(args.quick)
     results["goals"] = goals(results)
     print("\nGoals:")
     for name, met in results["goals"].items():

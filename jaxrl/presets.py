@@ -72,6 +72,15 @@ def _course_hybrid(dqn: ModuleType) -> Any:
     )
 
 
+def _minatar_pqn(pqn: ModuleType, env: str) -> Any:
+    # purejaxql's PQN settings for the MinAtar games, on a (256, 256) MLP.
+    return pqn.PQNConfig(env=env, num_envs=128, num_steps=32, num_minibatches=32,
+                         update_epochs=2, hidden_sizes=(256, 256), learning_rate=5e-4,
+                         q_lambda=0.65, reward_scale=1.0, epsilon_end=0.05,
+                         exploration_steps=200_000, total_steps=2_000_000,
+                         eval_every=200_000)
+
+
 def _course_ddpg(ddpg: ModuleType) -> Any:
     # DDPGConfig() with two changes found on tuning seeds (keys 1000 and 2000, 8 each,
     # 100k steps): exploration σ 0.2 instead of 0.1, both step sizes decaying to 1e-5.
@@ -135,13 +144,10 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
         "4 epochs, Adam 1e-3, ε to 0.05 over 30k steps, 300k steps",
         lambda m: m.PQNConfig(env="Acrobot-v1", update_epochs=4, learning_rate=1e-3,
                               epsilon_end=0.05, exploration_steps=30_000)),
-    ("pqn", "Breakout-MinAtar"): (
+    **{("pqn", f"{game}-MinAtar"): (
         "purejaxql's MinAtar settings (128 envs x 32 steps, λ 0.65, lr 5e-4) on an MLP, 2M steps",
-        lambda m: m.PQNConfig(env="Breakout-MinAtar", num_envs=128, num_steps=32,
-                              num_minibatches=32, update_epochs=2, hidden_sizes=(256, 256),
-                              learning_rate=5e-4, q_lambda=0.65, reward_scale=1.0,
-                              epsilon_end=0.05, exploration_steps=200_000,
-                              total_steps=2_000_000, eval_every=200_000)),
+        lambda m, game=game: _minatar_pqn(m, f"{game}-MinAtar"))
+       for game in ("Breakout", "SpaceInvaders", "Asterix", "Freeway")},
     ("pqn", "HybridPendulum"): (
         "the course's hybrid pendulum: 16 envs x 32 steps, γ 0.95, λ 0.9, Adam 1e-3, 300k steps",
         lambda m: m.PQNConfig(env="HybridPendulum", num_envs=16, num_steps=32,
