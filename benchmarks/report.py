@@ -321,10 +321,12 @@ def section_stability(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
 
 def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
     lines, peers = [], []
-    learning = d.get("learning")
-    if learning:
+    for part, what in (("learning", "the presets"), ("minatar", "PQN's MinAtar presets")):
+        learning = d.get(part)
+        if not learning:
+            continue
         lines += [f"Final greedy return over {plural(learning['seeds'], 'seed')} (key 0), "
-                  "the presets:", ""]
+                  f"{what}:", ""]
         lines += table(["algo", "env", "env steps", "mean", "min", "max", "wall s"],
                        [[r["name"], r["env"], r["total_steps"], r["final_return"]["mean"],
                          r["final_return"]["min"], r["final_return"]["max"], r["wall_s"]]
