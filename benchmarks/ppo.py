@@ -125,11 +125,13 @@ def _stats(x) -> dict:
 
 
 def learn(name: str, module, config, seeds: int) -> dict:
-    """Train ``seeds`` seeds (key 0): final greedy return and times."""
+    """Train ``seeds`` seeds (key 0): final greedy return and times, said in one line."""
     result = module.run(config, jax.random.split(jax.random.key(0), seeds))
+    r = _stats(result.curve.final_return)
+    print(f"  {name} {config.env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
+          f"{result.wall_s:.1f} s", flush=True)
     return {"name": name, "env": config.env, "total_steps": config.total_steps,
-            "final_return": _stats(result.curve.final_return),
-            "compile_s": result.compile_s, "wall_s": result.wall_s}
+            "final_return": r, "compile_s": result.compile_s, "wall_s": result.wall_s}
 
 
 def learning(quick: bool) -> dict:
@@ -146,11 +148,7 @@ def learning(quick: bool) -> dict:
             per_call = config.num_envs * getattr(config, "num_steps", 1)
             config = config.replace(total_steps=2 * per_call, eval_every=2 * per_call,
                                     eval_episodes=2)
-        record = learn(name, module, config, seeds)
-        out.append(record)
-        r = record["final_return"]
-        print(f"  {name} {env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
-              f"{record['wall_s']:.1f} s", flush=True)
+        out.append(learn(name, module, config, seeds))
     return {"seeds": seeds, "runs": out}
 
 
@@ -165,11 +163,7 @@ def minatar(quick: bool) -> dict:
         if quick:
             config = config.replace(num_envs=8, num_minibatches=2, total_steps=512,
                                     eval_every=512, eval_episodes=1)
-        record = learn("PQN", pqn, config, seeds)
-        out.append(record)
-        r = record["final_return"]
-        print(f"  PQN {config.env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
-              f"{record['wall_s']:.1f} s", flush=True)
+        out.append(learn("PQN", pqn, config, seeds))
     return {"seeds": seeds, "runs": out}
 
 

@@ -158,10 +158,11 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
         changes.pop("env", None)
     config = fields.apply(config, changes)
     # environment steps per train_step call (tabular Q-learning counts episodes: 1)
-    per_call = (check(algo, config).schedule.steps_per_call
-                if learner.budget == "total_steps" else 1)
-    config, notes = shorten(config, set(changes), per_call)
-    setup = check(algo, config)
+    setup = check(algo, config) if learner.budget == "total_steps" else None
+    config, notes = shorten(config, set(changes),
+                            setup.schedule.steps_per_call if setup else 1)
+    if setup is None or notes:  # every change shorten makes has its note
+        setup = check(algo, config)
     _check_memory(algo, config, setup, seeds)
     folder = args.out or Path("runs") / f"{algo}-{config.env}-{_timestamp()}"
     check_new_folder(folder, algo)
