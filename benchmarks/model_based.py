@@ -1,11 +1,12 @@
 """Model-based RL against the model-free learners: environment steps to the goal.
 
-(a) Tabular, ``DiscretePendulum``: tabular model-based RL (the ``mbrl`` preset: R-max
-exploration, count model, value iteration) against tabular Q-learning (the course
-practical), the same seeds: the environment steps until the greedy policy reaches the
-goal from >= 99 % of the states on average over the seeds (Q-learning's steps are the
-steps its episodes really ran, after the practical's ``break`` on success), and for
-each seed alone. Goal: at most 1/10 of Q-learning's steps (100 seeds).
+(a) Tabular, ``DiscretePendulum``: tabular model-based RL (count model, value
+iteration; the ``mbrl`` preset explores by the novelty rule, and the same with R-max's
+plan) against tabular Q-learning (the course practical), the same seeds: the
+environment steps until the greedy policy reaches the goal from >= 99 % of the states on
+average over the seeds (Q-learning's steps are the steps its episodes really ran, after
+the practical's ``break`` on success), for each seed alone, and when each model-based
+seed first reached the goal. Goal: at most 1/10 of Q-learning's steps (100 seeds).
 
 (b) The course ``Pendulum``: learned-model MPC (the ``mpc`` preset, at most 10 k steps
 of data) against DDPG (the course practical's preset, 100 k steps): seeds that swing up
@@ -73,17 +74,29 @@ def random_order_bound(env_name: str = "DiscretePendulum",
             **{f"q{round(100 * q)}": int(np.argmax(survival <= 1 - q)) for q in levels}}
 
 
+def first_goals(result) -> np.ndarray:
+    """Per seed, the end of the first ``eval_every`` chunk in which an episode reached
+    the goal (``inf``: none did)."""
+    steps = np.asarray(result.curve.env_steps[0])[1:]
+    goals = np.asarray(result.curve.train["goals"]) > 0  # [seeds, chunks]
+    return np.where(goals.any(1), steps[np.argmax(goals, 1)], np.inf)
+
+
 def tabular(seeds: int, quick: bool) -> dict:
-    """Steps to 99 % greedy success: model-based RL against Q-learning, same keys."""
+    """Steps to 99 % greedy success: model-based RL (the preset's novelty rule, and
+    R-max) against Q-learning, same keys."""
     keys = jax.random.split(jax.random.key(0), seeds)
-    mb_config, what = presets.preset("mbrl", "DiscretePendulum")
+    preset_config, what = presets.preset("mbrl", "DiscretePendulum")
     if quick:
-        mb_config = mb_config.replace(total_steps=500)
-    start = time.perf_counter()
-    mb = model_based.run(mb_config, keys)
-    mb_seconds = time.perf_counter() - start
-    mb_steps = np.asarray(mb.curve.env_steps[0])
-    mb_success = np.asarray(mb.curve.evaluation["greedy_success"])  # [seeds, evals]
+        preset_config = preset_config.replace(total_steps=500)
+    explorers = {"model_based": (preset_config, what),
+                 "model_based_rmax": (preset_config.replace(exploration="epsilon_greedy",
+                                                            rmax=1.0), "R-max (rmax 1)")}
+    mb = {}
+    for name, (config, label) in explorers.items():
+        start = time.perf_counter()
+        result = model_based.run(config, keys)
+        mb[name] = (config, label, time.perf_counter() - start, result)
 
     q_config = qlearning.QLearningConfig(episodes=20 if quick else 500,
                                          eval_every_episodes=10)
@@ -111,15 +124,20 @@ def tabular(seeds: int, quick: bool) -> dict:
                       "greedy_success_mean": success.mean(0).tolist()},
         }
 
-    out = {
-        "seeds": seeds,
-        "model_based": {"preset": what, "total_steps": mb_config.total_steps,
-                        "seconds": mb_seconds,
-                        **summary(mb_steps, mb_success, np.broadcast_to(mb_steps,
-                                                                         mb_success.shape))},
-        "qlearning": {"episodes": q_config.episodes, "seconds": q_seconds,
-                      **summary(q_steps_seed.mean(0), q_success, q_steps_seed)},
-    }
+    out = {"seeds": seeds}
+    for name, (config, label, seconds, result) in mb.items():
+        steps = np.asarray(result.curve.env_steps[0])
+        success = np.asarray(result.curve.evaluation["greedy_success"])  # [seeds, evals]
+        first = first_goals(result)
+        found = first[np.isfinite(first)]
+        out[name] = {
+            "explorer": label, "total_steps": config.total_steps, "seconds": seconds,
+            **summary(steps, success, np.broadcast_to(steps, success.shape)),
+            "first_goal_seeds": int(found.size),
+            **{f"first_goal_q{q}": float(np.percentile(found, q)) if found.size == seeds
+               else None for q in (50, 90, 99)}}
+    out["qlearning"] = {"episodes": q_config.episodes, "seconds": q_seconds,
+                        **summary(q_steps_seed.mean(0), q_success, q_steps_seed)}
     out["random_order_bound"] = bound = random_order_bound()
     a, b = (out[k]["steps_to_99pct_mean_success"] for k in ("model_based", "qlearning"))
     out["ratio"] = b / a if a and b else None
@@ -132,10 +150,16 @@ def tabular(seeds: int, quick: bool) -> dict:
           r["per_seed_steps_median"], r["per_seed_steps_max"],
           f"{r['final_greedy_success_mean']:.4f} / {r['final_greedy_success_min']:.4f}",
           f"{r['seconds']:.1f}"]
-         for name, r in (("model-based (mbrl)", out["model_based"]),
+         for name, r in (("model-based, novelty (mbrl)", out["model_based"]),
+                         ("model-based, R-max", out["model_based_rmax"]),
                          ("Q-learning", out["qlearning"]))]))
     print(f"Q-learning needs {out['ratio']:.2f}x the steps" if out["ratio"] else
           "(a learner did not reach 99 % on average)")
+    for name in ("model_based", "model_based_rmax"):
+        r = out[name]
+        print(f"model-based, {r['explorer']}: first reached the goal by step "
+              f"{r['first_goal_q50']} (median), {r['first_goal_q90']} (90 %), "
+              f"{r['first_goal_q99']} (99 % of seeds)")
     print(f"{bound['pairs_into_goal']} of the {bound['pairs']} pairs lead into the goal: "
           "trying pairs at will in a random order, the first into the goal comes at try "
           f"{bound['q50']} (median), {bound['q90']} (90 %), {bound['q99']} (99 % of seeds)")

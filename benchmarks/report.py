@@ -163,7 +163,8 @@ def section_model_based(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                          r.get("per_seed_steps_max"), r.get("final_greedy_success_mean"),
                          r.get("seconds")]
                         for name, r in (("model-based (mbrl)", tab["model_based"]),
-                                        ("Q-learning", tab["qlearning"]))])
+                                        ("model-based, R-max", tab.get("model_based_rmax")),
+                                        ("Q-learning", tab["qlearning"])) if r])
         lines += [f"Q-learning needs {ratio(tab.get('ratio'))} the steps.", ""]
     pend = d.get("pendulum")
     if pend:

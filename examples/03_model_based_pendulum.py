@@ -4,11 +4,11 @@ optimal control.
 Between planning (the model known) and Q-learning (no model at all): the pendulum of
 the practical, 380 states and 9 torques, its model unknown. Count the transitions seen,
 ``P̂(s'|s, a) = N(s, a, s') / N(s, a)``, and plan on ``P̂`` with value iteration, the
-planner of examples 01-02; explore by R-max's optimism (a pair never tried is worth
-``rmax / (1 - γ)``). Eight seeds; prints, every 500 steps, how much of the model has been
-seen, how far its plan is from the true optimum and the share of states from which the
-greedy plan swings the pendulum up (Q-learning, example 04, needs about 11 k steps to
-reach 99 %).
+planner of examples 01-02; explore by the novelty rule (a pair never tried is worth,
+once, the estimated chance that it arrives somewhere new). Eight seeds; prints, every
+500 steps, how much of the model has been seen, how far its plan is from the true
+optimum and the share of states from which the greedy plan swings the pendulum up
+(Q-learning, example 04, needs about 11 k steps to reach 99 %).
 
     python examples/03_model_based_pendulum.py      (JAXRL_EXAMPLES_QUICK=1: a short run)
 """
@@ -22,7 +22,7 @@ from jaxrl import presets
 from jaxrl.tabular.model_based import run
 
 quick = os.environ.get("JAXRL_EXAMPLES_QUICK") == "1"
-config, what = presets.preset("mbrl", "DiscretePendulum")  # R-max, 5 k steps
+config, what = presets.preset("mbrl", "DiscretePendulum")  # novelty rule, 5 k steps
 config = config.replace(total_steps=1_000 if quick else 5_000, eval_every=500)
 print(what)
 result = run(config, jax.random.split(jax.random.key(0), 8))

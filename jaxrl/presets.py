@@ -102,9 +102,10 @@ PRESETS: dict[tuple[str, str], tuple[str, Any]] = {
         lambda m: m.QLearningConfig(env="Maze", episodes=200, max_steps=20,
                                     exploration="epsilon_greedy", eval_every_episodes=20)),
     ("mbrl", "DiscretePendulum"): (
-        "R-max (rmax 1), one successor slot (deterministic), 5k steps",
-        lambda m: m.ModelBasedConfig(total_steps=5_000, eval_every=100, rmax=1.0,
-                                     epsilon=0.0, successors=1, plan_sweeps=50)),
+        "novelty exploration, one successor slot (deterministic), 5k steps",
+        lambda m: m.ModelBasedConfig(total_steps=5_000, eval_every=100,
+                                     exploration="novelty", epsilon=0.0, successors=1,
+                                     plan_sweeps=50)),
     ("mbrl", "Maze"): (
         "the lecture's maze from random starts, R-max (rmax 1), 500 steps",
         lambda m: m.ModelBasedConfig(env="Maze", env_options=(("start_state", -1),),

@@ -19,6 +19,7 @@ RANKS = {
     "jaxrl.tabular.scoring": 1,         # a table's distance to planning's optimum
     "jaxrl.tabular.qlearning": 2,       # Q-learning with a table
     "jaxrl.tabular.model_based": 2,     # sample the world, learn a model, plan on it
+    "jaxrl.tabular.exploration": 2,     # its exploring plans (R-max, novelty)
     "jaxrl.deep.networks": 3, "jaxrl.deep.replay": 3, "jaxrl.deep.exploration": 3,
     "jaxrl.deep.nnq": 3,                # the table replaced by a network
     "jaxrl.deep.rollout": 3,            # on-policy rollouts (PQN, REINFORCE, PPO)

@@ -19,17 +19,16 @@ switch).
 A pair never tried (``N(s, a) = 0``) is modelled as staying put with reward 0: the
 certainty-equivalent model. A state the environment ended an episode on arriving at
 (``terminated``) is terminal: absorbing, reward 0, as :mod:`jaxrl.envs.tabular`'s exact
-models encode it. With ``rmax`` set, the pairs tried fewer than ``known_after`` times
-lead instead to one more, absorbing state that pays ``rmax`` at every step (R-max's
-"fictitious" state): their value is ``rmax / (1 - γ)``, so the plan explores them. The
-greedy policy, and what the evaluation scores, is always the certainty-equivalent plan.
+models encode it. The plan that acts while sampling may be optimistic about the pairs
+tried fewer than ``known_after`` times (:mod:`jaxrl.tabular.exploration`: R-max's,
+``rmax``; the novelty rule's, ``exploration="novelty"``); the greedy policy, and what the
+evaluation scores, is always the certainty-equivalent plan.
 
 The counts are sparse, as the model handed to planning (a :class:`~jaxrl.mdp.TabularMDP`
 with ``K = successors``): each ``(s, a)`` keeps ``successors`` slots, filled with its
-successors in the order they are first seen, so memory and planning grow with
-``S * A * K``, not ``S * A * S``. The model is exact for environments with at most that
-many successors per pair; beyond, the tries that found no free slot are left out of
-``P̂`` and reported (``dropped``, their share). Planning is
+successors as first seen (memory and planning grow with ``S * A * K``, not ``S * A * S``);
+exact for at most that many successors per pair; beyond, the tries that found no free
+slot are left out of ``P̂`` and reported (``dropped``, their share). Planning is
 :func:`jaxrl.tabular.planning.value_iteration`, warm-started from the last plan and
 bounded by ``plan_sweeps`` sweeps per re-plan; the evaluation plans to convergence.
 
@@ -56,7 +55,6 @@ from jaxrl import driver
 from jaxrl.checks import (
     POSITIVE,
     UNIT_INTERVAL,
-    check_choices,
     check_counts,
     check_gamma,
     check_numbers,
@@ -66,10 +64,15 @@ from jaxrl.envs.tabular import ExactModel, exact_model
 from jaxrl.envs.wrappers import AutoReset
 from jaxrl.mdp import TabularMDP
 from jaxrl.tabular.bellman import PlanningResult
+from jaxrl.tabular.exploration import (
+    check_exploration,
+    note_arrival,
+    novelty_bonus,
+    optimistic,
+    select_action,
+)
 from jaxrl.tabular.planning import value_iteration
 from jaxrl.tabular.scoring import evaluate_q, model_errors
-
-EXPLORATIONS = ("epsilon_greedy", "uniform")
 
 
 class ModelBasedConfig(struct.PyTreeNode):
@@ -92,13 +95,15 @@ class ModelBasedConfig(struct.PyTreeNode):
         frequent successors; the environment's branching or more keeps it exact).
       plan_sweeps: value-iteration sweeps per re-plan at most (warm-started).
       plan_tol: value iteration's sup-norm tolerance.
-      exploration: ``"epsilon_greedy"`` (on the plan) or ``"uniform"``.
+      exploration: ``"epsilon_greedy"`` (on the plan, R-max's with ``rmax``),
+        ``"uniform"`` or ``"novelty"`` (ε-greedy on the novelty rule's plan).
       known_after: tries after which a pair counts as known (R-max's ``m``).
       gamma: discount γ in [0, 1].
       epsilon: ε of ε-greedy.
       rmax: if set, R-max: the pairs not yet known are worth ``rmax`` per step forever
         (at least the largest reward a step can pay: 1 on ``DiscretePendulum`` and in
         the maze).
+      novelty_gamma: discount of the novelty rule's plan, in [0, 1].
     """
 
     env: str = struct.field(pytree_node=False, default="DiscretePendulum")
@@ -117,6 +122,7 @@ class ModelBasedConfig(struct.PyTreeNode):
     gamma: float = 0.99
     epsilon: float = 0.1
     rmax: float | None = None
+    novelty_gamma: float = 0.8
 
     def __post_init__(self) -> None:
         check_values(self)
@@ -128,9 +134,10 @@ def check_values(config: ModelBasedConfig) -> None:
     check_counts(config, ("total_steps", "num_envs", "plan_every", "eval_episodes",
                           "greedy_horizon", "successors", "plan_sweeps", "known_after"))
     check_counts(config, ("eval_every",), minimum=0)
-    check_choices({"exploration": (config.exploration, EXPLORATIONS)})
+    check_exploration(config.exploration, config.rmax)
     check_numbers(config, {"epsilon": UNIT_INTERVAL, "plan_tol": POSITIVE,
-                           "rmax": (math.isfinite, "a finite number")})
+                           "rmax": (math.isfinite, "a finite number"),
+                           "novelty_gamma": UNIT_INTERVAL})
     check_gamma(config.gamma)
 
 
@@ -150,17 +157,20 @@ class ModelBasedSetup(struct.PyTreeNode):
 
 class ModelBasedState(struct.PyTreeNode):
     """The agent: the counts ``N(s, a, s')`` as ``successors`` slots per pair (the
-    successor ``next_states[s, a, k]`` seen ``counts[s, a, k]`` times, int32; ``spilled``
-    counts the tries whose successor found no free slot), the summed rewards ``R(s, a)``,
-    the states seen to end an episode, the plans (``plan``: certainty-equivalent;
-    ``explore``: R-max's, else the same), the environments, the step counter (the same
-    in every seed), its key and planning's optimum on the exact model (or ``None``)."""
+    successor ``next_states[s, a, k]`` seen ``counts[s, a, k]`` times, int32; ``spilled``:
+    the tries that found no free slot), the summed rewards ``R(s, a)``, the states seen to
+    end an episode, the novelty rule's counts (``novel[s] = (n_new, n)``, ``arrived``),
+    the plans (``plan``: certainty-equivalent; ``explore``: the optimistic one, else the
+    same), the environments, the step counter (the same in every seed), its key and
+    planning's optimum on the exact model (or ``None``)."""
 
     next_states: jax.Array
     counts: jax.Array
     spilled: jax.Array
     reward_sum: jax.Array
     terminal: jax.Array
+    novel: jax.Array
+    arrived: jax.Array
     plan: PlanningResult
     explore: PlanningResult
     env_state: Any
@@ -179,14 +189,13 @@ def make(config: ModelBasedConfig, env: Any = None, env_params: Any = None) -> M
                         ("action", "use DDPG or MPC for continuous actions")):
         check_space("tabular model-based RL", env, which,
                     getattr(env, f"{which}_space")(env_params), (spaces.Discrete,), hint)
-    num_states = int(env.observation_space(env_params).n)
-    num_actions = int(env.action_space(env_params).n)
     model = exact_model(env, env_params)
     return ModelBasedSetup(
         env=env, schedule=driver.Schedule.of(config.total_steps,
                                              config.eval_every or config.total_steps,
                                              config.plan_every * config.num_envs),
-        num_states=num_states, num_actions=num_actions, score=model is not None,
+        num_states=int(env.observation_space(env_params).n),
+        num_actions=int(env.action_space(env_params).n), score=model is not None,
         env_params=env_params, model=model)
 
 
@@ -199,16 +208,14 @@ def frequencies(counts: jax.Array) -> jax.Array:
                      counts / jnp.maximum(kept, 1))
 
 
-def estimate_model(state: ModelBasedState, rmax=None, known_after: int = 1) -> TabularMDP:
+def estimate_model(state: ModelBasedState) -> TabularMDP:
     """The count model ``P̂(s'|s, a) = N(s, a, s') / N(s, a)``, ``r̂ = R(s, a) / N(s, a)``.
 
     ``N(s, a)`` here counts the tries kept in the slots (the spilled ones are left out
     of ``P̂``, not of ``r̂``). Untried pairs stay put with reward 0; terminal states are
-    absorbing with reward 0. With ``rmax``, the pairs tried fewer than ``known_after``
-    times lead to an extra absorbing state ``S`` paying ``rmax`` per step (the model
-    then has ``S + 1`` states).
+    absorbing with reward 0.
     """
-    num_states, num_actions, slots = state.next_states.shape
+    num_states, _, slots = state.next_states.shape
     kept = state.counts.sum(-1)
     tries = kept + state.spilled
     here = jnp.broadcast_to(jnp.arange(num_states, dtype=jnp.int32)[:, None, None],
@@ -218,39 +225,40 @@ def estimate_model(state: ModelBasedState, rmax=None, known_after: int = 1) -> T
     probs = jnp.where(tried[..., None], frequencies(state.counts), stay)
     next_states = jnp.where(tried[..., None], state.next_states, here)
     rewards = jnp.where(tried, state.reward_sum / jnp.maximum(tries, 1), 0.0)
-    terminal = state.terminal
-    if rmax is not None:
-        unknown = (tries < known_after) & ~terminal[:, None]
-        next_states = jnp.where(unknown[..., None], num_states, next_states)
-        probs = jnp.where(unknown[..., None], stay, probs)
-        rewards = jnp.where(unknown, rmax, rewards)
-        eden = jnp.full((1, num_actions, slots), num_states, jnp.int32)
-        next_states = jnp.concatenate([next_states, eden])
-        probs = jnp.concatenate([probs, jnp.broadcast_to(stay, eden.shape)])
-        rewards = jnp.concatenate([rewards, jnp.full((1, num_actions), rmax, rewards.dtype)])
-        terminal = jnp.concatenate([terminal, jnp.zeros(1, bool)])
     return TabularMDP(next_states=next_states, probs=probs.astype(jnp.float32),
-                      rewards=rewards.astype(jnp.float32), terminal=terminal)
+                      rewards=rewards.astype(jnp.float32), terminal=state.terminal)
+
+
+def optimistic_plans(config: ModelBasedConfig) -> bool:
+    """Whether the exploring plan is R-max's or the novelty rule's (``S + 1`` states)."""
+    return config.rmax is not None or config.exploration == "novelty"
 
 
 def solve(config: ModelBasedConfig, state: ModelBasedState, last: PlanningResult,
-          rmax=None, sweeps: int | None = None) -> PlanningResult:
-    """Value iteration on the learned model (R-max's with ``rmax``), warm-started from
-    ``last``, to ``plan_tol`` or ``sweeps`` sweeps, whichever comes first."""
-    mdp = estimate_model(state, rmax, config.known_after)
-    return value_iteration(mdp, config.gamma, v0=last.values, tol=config.plan_tol,
+          explore: bool = False, sweeps: int | None = None) -> PlanningResult:
+    """Value iteration on the learned model (the exploring plan's with ``explore``),
+    warm-started from ``last``, to ``plan_tol`` or ``sweeps`` sweeps, whichever first."""
+    mdp, gamma = estimate_model(state), config.gamma
+    if explore:
+        tries = state.counts.sum(-1) + state.spilled
+        unknown = (tries < config.known_after) & ~state.terminal[:, None]
+        if config.rmax is not None:
+            mdp = optimistic(mdp, unknown, jnp.float32(config.rmax), forever=True)
+        else:
+            bonus = novelty_bonus(state.novel)[:, None]
+            mdp, gamma = optimistic(mdp, unknown, bonus, forever=False), config.novelty_gamma
+    return value_iteration(mdp, gamma, v0=last.values, tol=config.plan_tol,
                            max_sweeps=sweeps)
 
 
 def plan(config: ModelBasedConfig, state: ModelBasedState
          ) -> tuple[PlanningResult, PlanningResult]:
     """Optimal control on the learned model, at most ``plan_sweeps`` sweeps from the
-    last plans: the certainty-equivalent plan and the exploring one (R-max's; the same
-    without it)."""
+    last plans: the certainty-equivalent plan and the exploring one (else the same)."""
     certain = solve(config, state, state.plan, sweeps=config.plan_sweeps)
-    if config.rmax is None:
+    if not optimistic_plans(config):
         return certain, certain
-    return certain, solve(config, state, state.explore, config.rmax, config.plan_sweeps)
+    return certain, solve(config, state, state.explore, True, config.plan_sweeps)
 
 
 def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> ModelBasedState:
@@ -271,8 +279,9 @@ def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> Mo
     state = ModelBasedState(
         next_states=jnp.zeros(slots, jnp.int32), counts=jnp.zeros(slots, jnp.int32),
         spilled=jnp.zeros((s, a), jnp.int32), reward_sum=jnp.zeros((s, a), jnp.float32),
-        terminal=jnp.zeros(s, bool), plan=empty(s),
-        explore=empty(s if config.rmax is None else s + 1), env_state=env_state,
+        terminal=jnp.zeros(s, bool), novel=jnp.zeros((s, 2), jnp.int32),
+        arrived=jnp.zeros(s, bool), plan=empty(s),
+        explore=empty(s + 1 if optimistic_plans(config) else s), env_state=env_state,
         step=jnp.zeros((), jnp.int32), key=key,
         optimum=(value_iteration(setup.model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
                  if setup.score else None))
@@ -280,26 +289,16 @@ def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> Mo
     return state.replace(plan=certain, explore=explore)
 
 
-def select_action(config: ModelBasedConfig, q_row: jax.Array, key: jax.Array) -> jax.Array:
-    """``A_t`` for one state: uniform, or ε-greedy on the exploring plan's ``Q̂`` (ties
-    broken uniformly, so an empty model's plan still explores)."""
-    key_coin, key_action, key_tie = jax.random.split(key, 3)
-    uniform = jax.random.randint(key_action, (), 0, q_row.shape[-1], dtype=jnp.int32)
-    if config.exploration == "uniform":
-        return uniform
-    best = q_row >= jnp.max(q_row)
-    tie = jax.random.uniform(key_tie, q_row.shape)
-    greedy = jnp.argmax(jnp.where(best, tie, -1.0)).astype(jnp.int32)
-    return jnp.where(jax.random.uniform(key_coin) < config.epsilon, uniform, greedy)
-
-
 def count(state: ModelBasedState, s: jax.Array, a: jax.Array, s_next: jax.Array,
-          reward: jax.Array, terminated: jax.Array) -> ModelBasedState:
+          reward: jax.Array, terminated: jax.Array, known_after: int = 1) -> ModelBasedState:
     """``N(s, a, s') += 1``, ``R(s, a) += r`` for a batch of transitions, in order (two
     environments may bring a pair new successors in the same step): ``s'`` goes to its
-    slot, or to the pair's first free one, or is spilled when none is free."""
+    slot, or to the pair's first free one, or is spilled when none is free. The novelty
+    rule's counts follow (:func:`~jaxrl.tabular.exploration.note_arrival`)."""
     def one(i, st):
         slots, counts = st.next_states[s[i], a[i]], st.counts[s[i], a[i]]
+        unknown = counts.sum() + st.spilled[s[i], a[i]] < known_after
+        novel, arrived = note_arrival(st.novel, st.arrived, s[i], s_next[i], unknown)
         seen = (slots == s_next[i]) & (counts > 0)
         free = counts == 0
         k = jnp.where(jnp.any(seen), jnp.argmax(seen), jnp.argmax(free))
@@ -310,7 +309,8 @@ def count(state: ModelBasedState, s: jax.Array, a: jax.Array, s_next: jax.Array,
             counts=st.counts.at[s[i], a[i], k].add(fits.astype(jnp.int32)),
             spilled=st.spilled.at[s[i], a[i]].add((~fits).astype(jnp.int32)),
             reward_sum=st.reward_sum.at[s[i], a[i]].add(reward[i]),
-            terminal=st.terminal.at[s_next[i]].max(terminated[i]))
+            terminal=st.terminal.at[s_next[i]].max(terminated[i]),
+            novel=novel, arrived=arrived)
 
     return jax.lax.fori_loop(0, s.shape[0], one, state)
 
@@ -325,11 +325,13 @@ def collect(setup: ModelBasedSetup, config: ModelBasedConfig, state: ModelBasedS
         state, totals = carry
         key_act, key_env = jax.random.split(key)
         obs = state.env_state.obs
-        actions = jax.vmap(lambda row, k: select_action(config, row, k))(
+        actions = jax.vmap(lambda row, k: select_action(config.exploration, config.epsilon,
+                                                        row, k))(
             state.explore.q_values[obs], jax.random.split(key_act, config.num_envs))
         env_state, tr = setup.env.batch_step(key_env, state.env_state, actions,
                                              setup.env_params)
-        state = count(state, obs, actions, tr.next_obs, tr.reward, tr.terminated)
+        state = count(state, obs, actions, tr.next_obs, tr.reward, tr.terminated,
+                      config.known_after)
         reached = tr.terminated & (tr.reward > 0 if goal is None else goal[tr.next_obs])
         totals = jax.tree.map(jnp.add, totals, {
             **env_state.stats.step_totals(), "goals": jnp.sum(reached.astype(jnp.int32))})
