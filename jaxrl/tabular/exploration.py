@@ -42,6 +42,12 @@ def check_exploration(exploration: str, rmax) -> None:
                          f"'epsilon_greedy' with it, got {exploration!r}")
 
 
+def optimistic_plans(exploration: str, rmax) -> bool:
+    """Whether the exploring plan is R-max's or the novelty rule's (on ``S + 1`` states,
+    :func:`optimistic`), not the certainty-equivalent plan itself."""
+    return rmax is not None or exploration == "novelty"
+
+
 def select_action(exploration: str, epsilon, q_row: jax.Array, key: jax.Array) -> jax.Array:
     """``A_t`` for one state: uniform, or ε-greedy on the exploring plan's ``q_row``
     (``"epsilon_greedy"`` and ``"novelty"``), a greedy tie broken uniformly."""

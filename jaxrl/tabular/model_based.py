@@ -36,14 +36,14 @@ Where the environment has an exact model (``DiscretePendulum``, ``Maze``, Frozen
 the evaluation reports how far the learned model and its plan are from the truth:
 ``model_error`` (``max |P̂ - P|`` over the pairs tried), ``reward_error``, ``coverage``
 (share of pairs tried), and the greedy plan's ``q_error``, ``value_gap`` and
-``greedy_success`` (:func:`jaxrl.tabular.scoring.evaluate_q`). Elsewhere it runs greedy
-episodes. It runs on the shared driver (:mod:`jaxrl.driver`), ``plan_every`` steps of
-every environment per ``train_step``, and vmaps over keys and stacked configs.
+``greedy_success`` (:func:`jaxrl.tabular.scoring.evaluate_q`), elsewhere greedy episodes.
+On the shared driver (:mod:`jaxrl.driver`); vmaps over keys and stacked configs.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import jax
@@ -69,6 +69,7 @@ from jaxrl.tabular.exploration import (
     note_arrival,
     novelty_bonus,
     optimistic,
+    optimistic_plans,
     select_action,
 )
 from jaxrl.tabular.planning import value_iteration
@@ -159,10 +160,10 @@ class ModelBasedState(struct.PyTreeNode):
     """The agent: the counts ``N(s, a, s')`` as ``successors`` slots per pair (the
     successor ``next_states[s, a, k]`` seen ``counts[s, a, k]`` times, int32; ``spilled``:
     the tries that found no free slot), the summed rewards ``R(s, a)``, the states seen to
-    end an episode, the novelty rule's counts (``novel[s] = (n_new, n)``, ``arrived``),
-    the plans (``plan``: certainty-equivalent; ``explore``: the optimistic one, else the
-    same), the environments, the step counter (the same in every seed), its key and
-    planning's optimum on the exact model (or ``None``)."""
+    end an episode, the novelty rule's counts (``novel[s] = (n_new, n)``, ``arrived``;
+    zero under the other explorations), the plans (``plan``: certainty-equivalent;
+    ``explore``: the optimistic one, else the same), the environments, the step counter
+    (the same in every seed), its key and planning's optimum on the exact model."""
 
     next_states: jax.Array
     counts: jax.Array
@@ -208,6 +209,11 @@ def frequencies(counts: jax.Array) -> jax.Array:
                      counts / jnp.maximum(kept, 1))
 
 
+def tries(state: ModelBasedState) -> jax.Array:
+    """``[S, A]``: each pair's tries, kept in its slots or spilled."""
+    return state.counts.sum(-1) + state.spilled
+
+
 def estimate_model(state: ModelBasedState) -> TabularMDP:
     """The count model ``P̂(s'|s, a) = N(s, a, s') / N(s, a)``, ``r̂ = R(s, a) / N(s, a)``.
 
@@ -217,21 +223,15 @@ def estimate_model(state: ModelBasedState) -> TabularMDP:
     """
     num_states, _, slots = state.next_states.shape
     kept = state.counts.sum(-1)
-    tries = kept + state.spilled
     here = jnp.broadcast_to(jnp.arange(num_states, dtype=jnp.int32)[:, None, None],
                             state.next_states.shape)
     stay = jnp.zeros(slots).at[0].set(1.0)
     tried = (kept > 0) & ~state.terminal[:, None]
     probs = jnp.where(tried[..., None], frequencies(state.counts), stay)
     next_states = jnp.where(tried[..., None], state.next_states, here)
-    rewards = jnp.where(tried, state.reward_sum / jnp.maximum(tries, 1), 0.0)
+    rewards = jnp.where(tried, state.reward_sum / jnp.maximum(tries(state), 1), 0.0)
     return TabularMDP(next_states=next_states, probs=probs.astype(jnp.float32),
                       rewards=rewards.astype(jnp.float32), terminal=state.terminal)
-
-
-def optimistic_plans(config: ModelBasedConfig) -> bool:
-    """Whether the exploring plan is R-max's or the novelty rule's (``S + 1`` states)."""
-    return config.rmax is not None or config.exploration == "novelty"
 
 
 def solve(config: ModelBasedConfig, state: ModelBasedState, last: PlanningResult,
@@ -240,8 +240,7 @@ def solve(config: ModelBasedConfig, state: ModelBasedState, last: PlanningResult
     warm-started from ``last``, to ``plan_tol`` or ``sweeps`` sweeps, whichever first."""
     mdp, gamma = estimate_model(state), config.gamma
     if explore:
-        tries = state.counts.sum(-1) + state.spilled
-        unknown = (tries < config.known_after) & ~state.terminal[:, None]
+        unknown = (tries(state) < config.known_after) & ~state.terminal[:, None]
         if config.rmax is not None:
             mdp = optimistic(mdp, unknown, jnp.float32(config.rmax), forever=True)
         else:
@@ -256,7 +255,7 @@ def plan(config: ModelBasedConfig, state: ModelBasedState
     """Optimal control on the learned model, at most ``plan_sweeps`` sweeps from the
     last plans: the certainty-equivalent plan and the exploring one (else the same)."""
     certain = solve(config, state, state.plan, sweeps=config.plan_sweeps)
-    if not optimistic_plans(config):
+    if not optimistic_plans(config.exploration, config.rmax):
         return certain, certain
     return certain, solve(config, state, state.explore, True, config.plan_sweeps)
 
@@ -281,7 +280,8 @@ def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> Mo
         spilled=jnp.zeros((s, a), jnp.int32), reward_sum=jnp.zeros((s, a), jnp.float32),
         terminal=jnp.zeros(s, bool), novel=jnp.zeros((s, 2), jnp.int32),
         arrived=jnp.zeros(s, bool), plan=empty(s),
-        explore=empty(s + 1 if optimistic_plans(config) else s), env_state=env_state,
+        explore=empty(s + 1 if optimistic_plans(config.exploration, config.rmax) else s),
+        env_state=env_state,
         step=jnp.zeros((), jnp.int32), key=key,
         optimum=(value_iteration(setup.model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
                  if setup.score else None))
@@ -290,15 +290,18 @@ def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> Mo
 
 
 def count(state: ModelBasedState, s: jax.Array, a: jax.Array, s_next: jax.Array,
-          reward: jax.Array, terminated: jax.Array, known_after: int = 1) -> ModelBasedState:
+          reward: jax.Array, terminated: jax.Array, known_after: int | None = None
+          ) -> ModelBasedState:
     """``N(s, a, s') += 1``, ``R(s, a) += r`` for a batch of transitions, in order (two
     environments may bring a pair new successors in the same step): ``s'`` goes to its
-    slot, or to the pair's first free one, or is spilled when none is free. The novelty
-    rule's counts follow (:func:`~jaxrl.tabular.exploration.note_arrival`)."""
+    slot, or to the pair's first free one, or is spilled when none is free; with
+    ``known_after``, the novelty rule's counts too (:func:`.exploration.note_arrival`)."""
     def one(i, st):
         slots, counts = st.next_states[s[i], a[i]], st.counts[s[i], a[i]]
-        unknown = counts.sum() + st.spilled[s[i], a[i]] < known_after
-        novel, arrived = note_arrival(st.novel, st.arrived, s[i], s_next[i], unknown)
+        novel, arrived = st.novel, st.arrived
+        if known_after is not None:
+            unknown = counts.sum() + st.spilled[s[i], a[i]] < known_after
+            novel, arrived = note_arrival(novel, arrived, s[i], s_next[i], unknown)
         seen = (slots == s_next[i]) & (counts > 0)
         free = counts == 0
         k = jnp.where(jnp.any(seen), jnp.argmax(seen), jnp.argmax(free))
@@ -325,13 +328,12 @@ def collect(setup: ModelBasedSetup, config: ModelBasedConfig, state: ModelBasedS
         state, totals = carry
         key_act, key_env = jax.random.split(key)
         obs = state.env_state.obs
-        actions = jax.vmap(lambda row, k: select_action(config.exploration, config.epsilon,
-                                                        row, k))(
+        actions = jax.vmap(partial(select_action, config.exploration, config.epsilon))(
             state.explore.q_values[obs], jax.random.split(key_act, config.num_envs))
         env_state, tr = setup.env.batch_step(key_env, state.env_state, actions,
                                              setup.env_params)
         state = count(state, obs, actions, tr.next_obs, tr.reward, tr.terminated,
-                      config.known_after)
+                      config.known_after if config.exploration == "novelty" else None)
         reached = tr.terminated & (tr.reward > 0 if goal is None else goal[tr.next_obs])
         totals = jax.tree.map(jnp.add, totals, {
             **env_state.stats.step_totals(), "goals": jnp.sum(reached.astype(jnp.int32))})
@@ -369,7 +371,7 @@ def evaluate(setup: ModelBasedSetup, config: ModelBasedConfig, state: ModelBased
     learned = estimate_model(state)  # on the pairs tried: the slots, P̂ and r̂
     return {"eval_step": state.step,
             **model_errors(learned.next_states, learned.probs, learned.rewards,
-                           state.counts.sum(-1) + state.spilled, state.spilled, setup.model),
+                           tries(state), state.spilled, setup.model),
             **evaluate_q(certain.q_values, setup.model, state.optimum, config.gamma,
                          config.greedy_horizon)}
 
