@@ -201,6 +201,11 @@ def preset(algo: str, env: str | None = None) -> tuple[Any, str]:
     if (algo, env) in PRESETS:
         text, build = PRESETS[algo, env]
         return build(learner.load()), f"preset {algo}/{env}: {text}"
-    config = learner.default_config().replace(env=env)
-    return config, (f"no preset for {algo} on {env}: {learner.config} defaults "
-                    f"(tuned for {default_env(algo)}) with env={env}")
+    config = learner.default_config()
+    dropped = ""
+    if config.env_options:  # options of the defaults' environment, not of this one
+        dropped = f", without {config.env}'s env_options"
+        config = config.replace(env_options=())
+    return config.replace(env=env), (
+        f"no preset for {algo} on {env}: {learner.config} defaults (tuned for "
+        f"{default_env(algo)}) with env={env}{dropped}")

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from importlib import metadata
@@ -52,9 +53,11 @@ def build_parser() -> Parser:
     train.add_common(sub["train"])
     for name in ("eval", "render"):
         sub[name].add_argument("run", type=Path, metavar="RUN", help="a run folder")
-        sub[name].add_argument("--seed", default=None,
-                               help="which seed (default: every seed for eval, the best "
-                               "for render)")
+        sub[name].add_argument("--seed-index", dest="seed", default=None, metavar="I",
+                               help="which of the run's seeds, 0 to SEEDS-1 (default: "
+                               "every seed for eval, the best for render)")
+        sub[name].add_argument("--seed", dest="base_seed", default=None,
+                               help=argparse.SUPPRESS)
     sub["eval"].add_argument("--episodes", default="16", help="greedy episodes per seed")
     sub["render"].add_argument("--out", type=Path, default=Path("episode.gif"),
                                help="the GIF to write (default: %(default)s)")
@@ -96,40 +99,52 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 0
+        raise UsageError(f"give a command ({', '.join(COMMANDS)})")
+    if getattr(args, "base_seed", None) is not None:
+        raise UsageError(f"jaxrl {args.command}: a run's seed is chosen with --seed-index "
+                         "I (0 to SEEDS-1); --seed is train's base random seed")
     from jaxrl.cli import use
 
     return getattr(use, f"command_{args.command}")(args)
 
 
 def _train(parser: Parser, argv: list[str]) -> int:
-    """``jaxrl train``: the common options first, then the algorithm's field flags."""
+    """``jaxrl train``: the common options first, then the algorithm's field flags (read
+    from the config's source: :mod:`jaxrl.cli.schema`); everything that needs no JAX is
+    checked before JAX is imported."""
     from jaxrl import presets
     from jaxrl.cli import train
 
     first = Parser(prog="jaxrl train", add_help=False)
     train.add_common(first)
     known, _ = first.parse_known_args(argv[1:])
+    asked_help = "-h" in argv or "--help" in argv
     if known.algo is None and known.resume is None:
-        parser.parse_args(argv if "-h" in argv or "--help" in argv else argv + ["--help"])
-        return 0
+        if asked_help:
+            parser.parse_args(argv)  # prints train's help, exits 0
+        sub = next(a for a in parser._actions if a.dest == "command").choices["train"]
+        sub.print_help()
+        raise UsageError("jaxrl train: give an algorithm (" + ", ".join(presets.LEARNERS)
+                         + ") or --resume DIR")
     if known.algo is not None and known.algo not in presets.LEARNERS:
         raise UsageError(f"unknown algorithm {known.algo!r}"
                          f"{closest(known.algo, presets.LEARNERS)} (algorithms: "
                          f"{', '.join(presets.LEARNERS)})")
+    prog = f"jaxrl train {known.algo or ''}".strip()
+    full = Parser(prog=prog, usage=f"{prog} [options] [--FIELD VALUE ...]" if known.algo
+                  else None,
+                  description=presets.LEARNERS[known.algo].help if known.algo else None)
+    train.add_common(full, algo_given=known.algo is not None)
+    if known.algo is not None:
+        train.add_field_flags(full, known.algo, with_presets=asked_help)
+    args = full.parse_args(argv[1:])
+    request = train.precheck(args)  # no JAX yet: a typo is one line at once
     _use_cpu_cores()
     many = train.start_processes(known)  # before JAX computes anything
-    full = Parser(prog=f"jaxrl train {known.algo or ''}".strip(),
-                  description=presets.LEARNERS[known.algo].help if known.algo else None)
-    train.add_common(full)
-    if known.algo is not None:
-        config, _ = presets.preset(known.algo)
-        train.add_field_flags(full, config)
-    args = full.parse_args(argv[1:])
     from jaxrl.cli.execute import execute
 
     if not many:
-        return execute(train.plan(args, argv), progress=not args.no_progress)
+        return execute(train.plan(request, argv), progress=not args.no_progress)
     # a process of many: one that fails alone must not leave the others waiting, so it
     # leaves at once (JAX's shutdown barrier would wait for the ones still running);
     # the others fail at their next exchange with it
@@ -137,7 +152,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
 
     plan = None
     try:
-        plan = train.plan(args, argv)
+        plan = train.plan(request, argv)
         return execute(plan, progress=not args.no_progress)
     except UsageError as error:
         message, status = str(error).removeprefix("jaxrl: "), 2

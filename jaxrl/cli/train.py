@@ -6,7 +6,7 @@ after the chunk running, save, and say how to resume (``jaxrl train --resume DIR
 from __future__ import annotations
 
 import argparse
-import math
+import difflib
 import os
 import signal
 import sys
@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jaxrl import presets
-from jaxrl.cli import fields
+from jaxrl.cli import fields, schema
+from jaxrl.cli.budget import shorten
 from jaxrl.cli.errors import UsageError, closest
 
 #: Options of ``jaxrl train`` that are not config fields.
@@ -24,17 +25,22 @@ COMMON = ("algo", "env", "seeds", "seed", "steps", "set", "config", "out", "resu
           "no_progress", "coordinator", "num_processes", "process_id", "distributed")
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """The options every ``jaxrl train ALGO`` has (field flags come from the config)."""
+def add_common(parser: argparse.ArgumentParser, algo_given: bool = False) -> None:
+    """The options every ``jaxrl train ALGO`` has (field flags come from the config);
+    ``algo_given``: the parser of one algorithm, whose help does not list ``ALGO``."""
     add = parser.add_argument
-    add("algo", nargs="?", metavar="ALGO", help=f"one of {', '.join(presets.LEARNERS)}")
+    add("algo", nargs="?", metavar="ALGO", help=argparse.SUPPRESS if algo_given else
+        f"one of {', '.join(presets.LEARNERS)}")
     add("--env", help="environment (default: the algorithm's first preset; `jaxrl list`)")
     add("--seeds", default="4", help="independent seeds, trained at once (default: 4)")
-    add("--seed", default="0", help="base random seed: keys split from key(SEED)")
+    add("--seed", default="0", help="base random seed: the seeds' keys are split from "
+        "key(SEED) (default: 0)")
     add("--steps", help="the budget: environment steps per seed (qlearning: --episodes)")
     add("--set", action="append", default=[], metavar="FIELD=VALUE",
-        help="set any config field (repeatable)")
-    add("--config", type=Path, help="a .toml or .json file of field = value")
+        help="set any config field (repeatable; the same field twice, or also as "
+        "--FIELD, is refused)")
+    add("--config", type=Path, help="a .toml or .json file of field = value (--set and "
+        "--FIELD override it)")
     add("--out", type=Path, help="the run folder (default: runs/ALGO-ENV-TIMESTAMP)")
     add("--resume", type=Path, metavar="DIR", help="go on with the run in DIR")
     add("--no-progress", action="store_true", help="no progress bar")
@@ -49,16 +55,25 @@ def add_common(parser: argparse.ArgumentParser) -> None:
                        "Open MPI, Cloud TPU)")
 
 
-def add_field_flags(parser: argparse.ArgumentParser, config: Any) -> None:
+def add_field_flags(parser: argparse.ArgumentParser, algo: str,
+                    with_presets: bool = False) -> None:
     """A flag per config field, named as the field (``--learning_rate`` and
-    ``--learning-rate``), its default the preset's value."""
-    group = parser.add_argument_group(f"{type(config).__name__} fields")
-    for name in fields.field_types(type(config)):
+    ``--learning-rate``), its help the config's docstring; ``with_presets`` (for
+    ``--help``: it imports the learner) adds the preset's value."""
+    learner = presets.LEARNERS[algo]
+    config = presets.preset(algo)[0] if with_presets else None
+    group = parser.add_argument_group(
+        f"{learner.config} fields (the default preset's values; `jaxrl list` names the "
+        "others)" if with_presets else f"{learner.config} fields")
+    for name, field in schema.fields(learner.module, learner.config).items():
         if name == "env":
             continue
         flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+        text = schema.plain(field.help).replace("%", "%%")
+        if config is not None:
+            text += f" (preset: {getattr(config, name)!r})"
         group.add_argument(*flags, dest=f"field:{name}", default=argparse.SUPPRESS,
-                           metavar="V", help=f"(preset: {getattr(config, name)!r})")
+                           metavar=schema.metavar(field.kind), help=text)
 
 
 def start_processes(args: argparse.Namespace) -> bool:
@@ -108,16 +123,92 @@ class Plan:
     notes: list[str]
 
 
-def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
-    """The checked run the command line asks for, or a :class:`UsageError`."""
-    from jaxrl import runs
+@dataclass
+class Request:
+    """A ``jaxrl train`` command line checked as far as it can be without JAX: the
+    options, the seeds, and the config changes asked for (``{field: value}``, the
+    ``--config`` file's overridden by ``--set``, ``--FIELD``, ``--steps`` and ``--env``)."""
 
+    args: argparse.Namespace
+    seeds: int = 0
+    seed: int = 0
+    changes: dict[str, Any] | None = None
+
+
+def precheck(args: argparse.Namespace) -> Request:
+    """Check what needs no JAX (numbers, field names and values by the config's
+    annotations, conflicting options, the output folder's place): a :class:`UsageError`
+    line at once, before JAX is imported."""
     if args.resume is not None:
         fresh = (args.algo, args.env, args.steps, args.config, args.out)
         if any(v is not None for v in fresh) or args.set or args.seeds != "4" or \
                 args.seed != "0" or any(k.startswith("field:") for k in vars(args)):
             raise UsageError("--resume goes on with the run as it was configured: give "
                              "no other options than --no-progress")
+        return Request(args)
+    learner = presets.LEARNERS[args.algo]
+    seeds = _count("--seeds", args.seeds, 1)
+    seed = _count("--seed", args.seed, 0)
+    kinds = schema.kinds(learner.module, learner.config)
+    changes: dict[str, Any] = {}
+    if args.config is not None:
+        for name, value in fields.read_file(args.config).items():
+            changes[_field(learner, kinds, name)] = value
+            _parse(kinds, name, value, f"--config {args.config}")
+    given: dict[str, tuple[str, Any]] = {}  # field -> (the option that set it, value)
+
+    def ask(option: str, name: str, value: Any) -> None:
+        name = _field(learner, kinds, name)
+        parsed = _parse(kinds, name, value, option)
+        if name in given and given[name][1] != parsed:
+            raise UsageError(f"{given[name][0]} and {option} both set {name} "
+                             f"({given[name][1]!r} and {parsed!r}): give it once")
+        given[name] = (option, parsed)
+        changes[name] = value
+
+    for item in args.set:
+        if "=" not in item:
+            raise UsageError(f"--set {item!r}: expected FIELD=VALUE")
+        name, value = item.split("=", 1)
+        ask("--set", name.strip(), value)
+    for key, value in vars(args).items():
+        if key.startswith("field:"):
+            ask(f"--{key.split(':', 1)[1]}", key.split(":", 1)[1], value)
+    if args.steps is not None:
+        if learner.budget != "total_steps":
+            raise UsageError(f"{args.algo} counts its budget in {learner.budget}: use "
+                             f"--{learner.budget} (episodes of max_steps steps)")
+        ask("--steps", "total_steps", args.steps)
+    if args.env is not None:
+        ask("--env", "env", args.env)
+    if args.out is not None:
+        _check_writable(args.out)
+    return Request(args, seeds, seed, changes)
+
+
+def _field(learner: presets.Learner, kinds: dict[str, Any], name: str) -> str:
+    """``name`` if it is a field of the learner's config, else one line with the closest."""
+    if name in kinds:
+        return name
+    close = difflib.get_close_matches(name, kinds, n=3)
+    hint = f"; did you mean {' or '.join(close)}?" if close else \
+        f" (fields: {', '.join(kinds)})"
+    raise fields.ConfigError(f"{learner.config} has no field {name!r}{hint}")
+
+
+def _parse(kinds: dict[str, Any], name: str, value: Any, option: str) -> Any:
+    """``value`` parsed as the field's annotated type (as the config will parse it)."""
+    if kinds[name] is None:  # pragma: no cover - every config's types read today
+        return value
+    return fields.parse(name, kinds[name], value)
+
+
+def plan(request: Request, argv: list[str]) -> Plan:
+    """The checked run the command line asks for, or a :class:`UsageError`."""
+    from jaxrl import runs
+
+    args = request.args
+    if args.resume is not None:
         try:
             info = runs.read_info(args.resume)
             config = runs.config_of(info)
@@ -132,30 +223,11 @@ def plan(args: argparse.Namespace, argv: list[str]) -> Plan:
                              "resume it with as many (--num-processes)")
         return Plan(info["algo"], config, info, args.resume, host, [])
 
-    algo = args.algo
-    seeds = _count("--seeds", args.seeds, 1)
-    seed = _count("--seed", args.seed, 0)
-    config, preset_text = presets.preset(algo, args.env and _env(args.env))
+    algo, seeds, seed = args.algo, request.seeds, request.seed
+    changes = dict(request.changes or {})
+    env = changes.pop("env", None)
+    config, preset_text = presets.preset(algo, env and _env(str(env)))
     learner = presets.LEARNERS[algo]
-    changes: dict[str, Any] = {}
-    if args.config is not None:
-        changes.update(fields.read_file(args.config))
-    for item in args.set:
-        if "=" not in item:
-            raise UsageError(f"--set {item!r}: expected FIELD=VALUE")
-        name, value = item.split("=", 1)
-        changes[name.strip()] = value
-    changes.update({k.split(":", 1)[1]: v for k, v in vars(args).items()
-                    if k.startswith("field:")})
-    if args.steps is not None:
-        if learner.budget != "total_steps":
-            raise UsageError(f"{algo} counts its budget in {learner.budget}: use "
-                             f"--{learner.budget} (episodes of max_steps steps)")
-        changes["total_steps"] = args.steps
-    if "env" in changes and args.env is None:
-        config = config.replace(env=_env(str(changes.pop("env"))))
-    else:
-        changes.pop("env", None)
     config = fields.apply(config, changes)
     # environment steps per train_step call (tabular Q-learning counts episodes: 1)
     setup = check(algo, config) if learner.budget == "total_steps" else None
@@ -206,46 +278,10 @@ def _env(name: str) -> str:
 
     known = registered_envs()
     if name not in known:
-        raise UsageError(f"unknown environment {name!r}{closest(name, known)}; "
-                         "`jaxrl list` shows the presets")
+        raise UsageError(f"unknown environment {name!r}{closest(name, known)} (jaxrl runs "
+                         "its own and gymnax's environments, in JAX; Gymnasium's are not "
+                         "among them); `jaxrl list` shows the presets")
     return name
-
-
-def shorten(config: Any, asked: set[str], per_call: int) -> tuple[Any, list[str]]:
-    """Fit a config's step counts to its budget, saying what changed: the fields that
-    were not asked for and would not fit a short run (``learning_starts`` at most half
-    of it, ``exploration_steps`` 30 %), the budget to whole ``train_step`` calls of
-    ``per_call`` environment steps (the learner's ``Schedule.steps_per_call``), and the
-    evaluation interval to a divisor of the budget, so that the run trains exactly the
-    budget asked for."""
-    notes = []
-    budget = getattr(config, "total_steps", None)
-    changes = {}
-    if budget is not None:
-        for name, cap in (("learning_starts", budget // 2),
-                          ("exploration_steps", max(1, budget * 3 // 10))):
-            value = getattr(config, name, None)
-            if value is not None and name not in asked and value > cap:
-                changes[name] = cap
-                notes.append(f"{name} {value} -> {cap} (it must fit in total_steps "
-                             f"{budget}; set --{name} to choose)")
-        if budget % per_call:
-            exact = math.ceil(budget / per_call) * per_call
-            changes["total_steps"], budget = exact, exact
-            notes.append(f"total_steps {config.total_steps} -> {exact} (whole steps of "
-                         f"all environments: {per_call} a call)")
-        interval, calls = "eval_every", budget // per_call
-    else:
-        interval, calls = "eval_every_episodes", config.episodes
-    asked_every = getattr(config, interval) or calls * per_call
-    want = max(1, math.ceil(asked_every / per_call))
-    divisor = min((d for d in range(1, calls + 1) if calls % d == 0),
-                  key=lambda d: (abs(d - want), -d))
-    if divisor * per_call != asked_every:
-        changes[interval] = divisor * per_call
-        notes.append(f"{interval} {asked_every} -> {divisor * per_call} (a divisor of the "
-                     "budget: every chunk the same, none past the budget)")
-    return fields.replace(config, **changes), notes
 
 
 def check(algo: str, config: Any) -> Any:
