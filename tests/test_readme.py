@@ -21,6 +21,8 @@ def test_the_readme_has_its_python_blocks():
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_a_readme_block_runs_as_written(block, tmp_path):
+    if "runs/quickstart" in block:  # run with the quick start's shell block, below
+        return
     if "runs" in block:
         made = subprocess.run(
             [sys.executable, "-m", "jaxrl.cli", "train", "dqn", "--steps", "2000",
@@ -32,3 +34,26 @@ def test_a_readme_block_runs_as_written(block, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "a README block prints what it computes"
     assert "Traceback" not in done.stderr
+
+
+def test_the_quick_start_runs_as_written(tmp_path):
+    """The quick start's shell block, after the set-up command (its venv here as
+    `.venv`), line by line through bash: the training line with a short budget, every
+    other line as written; then the Python block on the run it made."""
+    text = README.read_text()
+    shell = re.search(r"<!-- quick-start -->\n```bash\n(.*?)```", text, re.S).group(1)
+    lines = [line.split("#")[0].strip() for line in shell.splitlines()]
+    lines = [line for line in lines if line]
+    assert lines[0] == ". .venv/bin/activate"
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    script = "\n".join(["set -e"] + [
+        line + " --steps 2000 --seeds 2 --no-progress" if line.startswith("jaxrl train")
+        else line for line in lines])
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (tmp_path / "episode.gif").exists() and "seed 1: mean" in done.stdout
+    block = next(b for b in BLOCKS if "runs/quickstart" in b)
+    done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0 and done.stdout.startswith("CartPole-v1"), done.stderr
