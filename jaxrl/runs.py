@@ -8,6 +8,7 @@ A run folder holds::
     summary.json         final return per seed, mean/min/max, wall and compile time
     learning_curve.png   mean greedy return over the seeds, with a min-max band
     checkpoints/         the whole training state of every seed after each chunk (orbax)
+    times.json           compile and training time of each part (a start, each resume)
 
 ``load(folder)`` gives back the config, every seed's agent state and a greedy
 ``policy(obs)``.
@@ -28,8 +29,9 @@ import numpy as np
 from jaxrl import driver, presets
 from jaxrl.driver import hosts
 
-CONFIG, METRICS, SUMMARY, PLOT, CHECKPOINTS = (
-    "config.json", "metrics.csv", "summary.json", "learning_curve.png", "checkpoints")
+CONFIG, METRICS, SUMMARY, PLOT, CHECKPOINTS, TIMES = (
+    "config.json", "metrics.csv", "summary.json", "learning_curve.png", "checkpoints",
+    "times.json")
 #: config.json's ``kind``: a folder is a jaxrl run folder if its config.json says so.
 KIND = "jaxrl-run"
 
@@ -146,6 +148,19 @@ def keep_rows(folder: Path, last_chunk: int) -> None:
         append_rows(folder, rows)
 
 
+def keep_parts(folder: Path, last_chunk: int) -> list[dict[str, Any]]:
+    """The timing of the parts of a run (``times.json``: each start or resume is a part,
+    its chunks, compile and training wall time) that began before chunk ``last_chunk``:
+    the ones a run resumed after that chunk goes on from. A part that trained past it
+    (stopped by ``kill -9`` between a chunk's report and its checkpoint) keeps its time:
+    it was spent."""
+    try:
+        parts = json.loads((Path(folder) / TIMES).read_text())["parts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [p for p in parts if isinstance(p, dict) and p.get("first_chunk", 0) < last_chunk]
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (a temporary file, then a rename)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -160,9 +175,11 @@ def _json_default(value: Any) -> Any:
 
 
 def plot_curve(path: Path, steps: np.ndarray, returns: np.ndarray, title: str,
-               xlabel: str = "environment steps per seed") -> None:
-    """``returns[seeds, E]`` against ``steps[E]``: the mean over seeds with a min-max
-    band, axes labelled."""
+               xlabel: str = "environment steps per seed",
+               ylabel: str = "greedy return") -> None:
+    """``returns[seeds, E]`` (the run's headline, ``ylabel``: a greedy return, a greedy
+    success rate...) against ``steps[E]``: the mean over seeds with a min-max band, axes
+    labelled."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -174,7 +191,7 @@ def plot_curve(path: Path, steps: np.ndarray, returns: np.ndarray, title: str,
                     label=f"min-max over {returns.shape[0]} seed(s)")
     ax.plot(steps, mean, lw=2, label="mean")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("greedy return")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
@@ -193,7 +210,8 @@ class Loaded:
       algo: the learner's name (``"dqn"``...).
       config: its config.
       state: every seed's agent state (a leading seed axis).
-      best: the seed with the highest final greedy return.
+      best: the seed with the best final headline number, the one the run's summary
+        gives (greedy return, else greedy success...: :func:`jaxrl.cli.report.headline`).
       info: ``config.json``.
       chunks: chunks trained (all of them unless the run was interrupted).
       complete: whether the run trained its whole budget.
@@ -267,11 +285,18 @@ def load(folder: str | Path) -> Loaded:
                                getattr(agent, name)) for name in algo.shared})
         agents.append(jax.tree.map(lambda x, n=part.real: x[:n], agent))
         lasts.append(jax.tree.map(lambda x, n=part.real: np.asarray(x)[:n],
-                                  snapshot.chunks[-1][0]))
+                                  snapshot.chunks[-1]))
     agent = jax.tree.map(lambda *xs: jax.numpy.concatenate(xs), *agents)
-    last = jax.tree.map(lambda *xs: np.concatenate(xs), *lasts)
-    final = np.asarray(last["return"]).reshape(seeds, -1).mean(-1) if "return" in last \
-        else np.zeros(seeds)
+    evaluation, metrics = jax.tree.map(lambda *xs: np.concatenate(xs), *lasts)
+    final = _headline(evaluation, metrics)
     num_chunks = algo.make(config).schedule.num_chunks
     return Loaded(info["algo"], config, agent, int(np.argmax(final)), info,
                   snapshot.chunk, snapshot.chunk == num_chunks)
+
+
+def _headline(evaluation: dict[str, Any], metrics: dict[str, Any]) -> np.ndarray:
+    """``[seeds]``: the last chunk's headline number per seed, as the summary's."""
+    from jaxrl.cli import report
+
+    name, _ = report.headline(evaluation, metrics)
+    return report.headline_values(name, evaluation, metrics)

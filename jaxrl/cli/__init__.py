@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         message = str(error).removeprefix("jaxrl: ")
         print(f"jaxrl: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before training (checks, imports): nothing trained
+        print("\njaxrl: interrupted before training started: nothing trained",
+              file=sys.stderr)
+        return 130
 
 
 def _main(argv: list[str]) -> int:

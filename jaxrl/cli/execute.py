@@ -6,6 +6,7 @@ cleanly after the chunk running."""
 from __future__ import annotations
 
 import platform
+import time
 from importlib import metadata
 from typing import Any
 
@@ -35,7 +36,13 @@ def _device() -> dict[str, Any]:
 
 def execute(plan: Plan, progress: bool = True) -> int:
     """Train the plan; the exit status (0 done, 130/143 stopped by SIGINT/SIGTERM and
-    saved, 1 a non-finite training metric)."""
+    saved, 1 a non-finite training metric). A signal from the start on stops the run
+    after the chunk running (before the first chunk: nothing trained, and said so)."""
+    with Stop() as stop:
+        return _execute(plan, progress, stop)
+
+
+def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
     learner = presets.LEARNERS[plan.algo]
     algo, config, folder, info = learner.load().ALGORITHM, plan.config, plan.folder, plan.info
     # over several processes, process 0 writes the folder's files and prints (every
@@ -55,6 +62,11 @@ def execute(plan: Plan, progress: bool = True) -> int:
             info.update(versions=_versions(), device=_device())
             runs.write_json(folder / runs.CONFIG, info)
         runs.keep_rows(folder, chunk0 - 1)
+    # this part's timing, after the parts before it (a resumed run's times add up)
+    parts = runs.keep_parts(folder, chunk0) if main else []
+    part = {"first_chunk": max(chunk0, 0), "last_chunk": max(chunk0, 0),
+            "compile_s": 0.0, "wall_s": 0.0}
+    called = time.perf_counter()
     keys = runs.keys_of(info)
     setup = algo.make(config)
     schedule = setup.schedule
@@ -77,6 +89,10 @@ def execute(plan: Plan, progress: bool = True) -> int:
             dict.fromkeys(metric_names)
         if main:
             runs.append_rows(folder, report.rows(p.chunk, p.env_steps, p.outputs, metrics))
+            if p.chunk == part["first_chunk"]:  # compiled just before the first report
+                part["compile_s"] = time.perf_counter() - called - p.elapsed_s
+            part.update(last_chunk=p.chunk, wall_s=p.elapsed_s)
+            runs.write_json(folder / runs.TIMES, {"parts": [*parts, part]})
         bad = report.non_finite(p.metrics)
         if bad is not None and stop.reason is None:
             stop.reason = f"{bad} in chunk {p.chunk}"
@@ -88,14 +104,18 @@ def execute(plan: Plan, progress: bool = True) -> int:
         if stop.reason is None:  # keep the last finite checkpoint
             runs.save_checkpoint(folder, snapshot)
 
-    with Stop() as stop, report.Bar(total, info["seeds"], unit, "", progress and main) as bar:
+    with report.Bar(total, info["seeds"], unit, "", progress and main) as bar:
         result = driver.run(algo, config, keys, hook=hook, checkpoint=checkpoint,
                             resume=plan.resume, stop=stop)
     if jax.process_count() > 1:  # a signal to one process stopped them all: say which
         from jaxrl.driver import hosts
 
         stop.signum = hosts.largest(stop.signum or 0) or None
-    return finish(plan, result, found, stop, total, unit, main)
+    part.update(last_chunk=result.chunks_done, compile_s=result.compile_s,
+                wall_s=result.wall_s)
+    if main:
+        runs.write_json(folder / runs.TIMES, {"parts": [*parts, part]})
+    return finish(plan, result, found, stop, total, unit, main, [*parts, part])
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
@@ -103,12 +123,13 @@ def _silent(*args: Any, **kwargs: Any) -> None:
 
 
 def finish(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: Stop,
-           total: int, unit: str, main: bool = True) -> int:
+           total: int, unit: str, main: bool = True,
+           parts: list[dict[str, Any]] | None = None) -> int:
     """Write the summary and the plot, print the closing lines (process 0), return the
-    status (every process)."""
+    status (every process). ``parts``: the timing of each part of the run."""
     status = _status(result, stop)
     if main:
-        _write_summary(plan, result, found, stop, total, unit)
+        _write_summary(plan, result, found, stop, total, unit, parts)
     return status
 
 
@@ -123,19 +144,22 @@ def _status(result: driver.RunResult, stop: Stop) -> int:
 
 
 def _write_summary(plan: Plan, result: driver.RunResult, found: dict[str, str], stop: Stop,
-                   total: int, unit: str) -> None:
+                   total: int, unit: str, parts: list[dict[str, Any]] | None = None) -> None:
     folder, info = plan.folder, plan.info
     steps, values = curve_values(result.curve, found["name"])
     finals = values[:, -1]
-    summary = report.summary(info, finals, found["label"], result, total, unit, str(folder))
+    summary = report.summary(info, finals, found["label"], result, total, unit, str(folder),
+                             parts)
     runs.write_json(folder / runs.SUMMARY, summary)
     runs.plot_curve(folder / runs.PLOT, steps, values,
                     f"{plan.algo} on {info['env']}, {info['seeds']} seed(s)",
-                    f"{'episodes' if unit == 'episodes' else 'environment steps'} per seed")
+                    f"{'episodes' if unit == 'episodes' else 'environment steps'} per seed",
+                    ylabel=found["label"])
     if result.chunks_done:
         print(f"final {found['label']} per seed: " + " ".join(f"{v:.3g}" for v in finals))
         print(f"mean {finals.mean():.4g}, min {finals.min():.4g}, max {finals.max():.4g}; "
-              f"compile {result.compile_s:.1f} s, train {result.wall_s:.1f} s")
+              f"compile {summary['compile_s']:.1f} s, train {summary['wall_s']:.1f} s"
+              + (f" (over {summary['parts']} parts)" if summary["parts"] > 1 else ""))
     print(f"run folder: {folder}  ({runs.CONFIG}, {runs.METRICS}, {runs.SUMMARY}, "
           f"{runs.PLOT}, {runs.CHECKPOINTS}/)")
     done = int(result.curve.env_steps[0, -1])
@@ -143,9 +167,15 @@ def _write_summary(plan: Plan, result: driver.RunResult, found: dict[str, str], 
         print(f"jaxrl: error: training diverged: {stop.reason}; stopped, keeping the last "
               f"finite checkpoint ({done - done // max(result.chunks_done, 1)} {unit})",
               flush=True)
+    elif stop.signum is not None and result.chunks_done == 0:  # while compiling
+        print(f"jaxrl: stopped before the first chunk ended: nothing trained, no "
+              f"checkpoint; `jaxrl train --resume {folder}` starts it again", flush=True)
     elif stop.signum is not None:
-        print(f"jaxrl: stopped after {done} of {total} {unit} per seed, checkpoint saved; "
-              f"go on with: jaxrl train --resume {folder}", flush=True)
+        resumed = 0 if plan.resume is None else int(plan.resume["chunk"])
+        what = "checkpoint saved" if result.chunks_done > resumed else \
+            "no chunk ended since the resume, its checkpoint kept"
+        print(f"jaxrl: stopped after {done} of {total} {unit} per seed, {what}; go on with: "
+              f"jaxrl train --resume {folder}", flush=True)
 
 
 def curve_values(curve: driver.Curve, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,9 @@ import numpy as np
 HEADLINES = (("return", "greedy return"),
              ("greedy_success", "greedy success"))
 TRAIN_HEADLINE = ("episode_return", "training episode return")
+#: The evaluation output of the environment steps done per seed, for a learner whose
+#: budget counts episodes (the driver's ``env_steps`` count them then).
+STEPS = "env_steps"
 
 
 def headline(evaluation: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, str]:
@@ -42,13 +45,18 @@ def rows(chunk: int, env_steps: int, evaluation: dict[str, np.ndarray],
     """One ``metrics.csv`` row per seed: the chunk, env steps, each evaluation output
     (its mean/min/max where it has several values per seed, as greedy episodes) and each
     training metric (its mean per seed over the chunk), with the same columns at every
-    chunk (empty before training)."""
+    chunk (empty before training). A learner whose budget counts episodes (tabular
+    Q-learning: ``env_steps`` are then episodes) reports the environment steps it took
+    in its evaluation's ``env_steps``: the rows give both, ``env_steps`` and
+    ``episodes``."""
     seeds = next(iter(evaluation.values())).shape[0] if evaluation else \
         next(iter(metrics.values())).shape[0]
     out = []
     for s in range(seeds):
         row: dict[str, Any] = {"chunk": chunk, "env_steps": env_steps, "seed": s}
-        for key, value in evaluation.items():
+        if STEPS in evaluation:
+            row.update(env_steps=int(np.asarray(evaluation[STEPS])[s]), episodes=env_steps)
+        for key, value in ((k, v) for k, v in evaluation.items() if k != STEPS):
             x = np.asarray(value[s], dtype=float).ravel()
             if x.size > 1:
                 row.update({f"{key}_mean": x.mean(), f"{key}_min": x.min(),
@@ -74,19 +82,37 @@ def non_finite(metrics: dict[str, np.ndarray]) -> str | None:
 
 
 def summary(info: dict[str, Any], finals: np.ndarray, label: str, result: Any,
-            budget: int, unit: str, folder: str) -> dict[str, Any]:
-    """``summary.json``: the same keys for every learner."""
+            budget: int, unit: str, folder: str,
+            parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``summary.json``: the same keys for every learner. ``env_steps`` are environment
+    steps per seed, ``steps_per_s`` environment steps per second over all seeds; a
+    learner whose budget counts episodes (``unit``) adds ``episodes`` (done, per seed as
+    its budget) and ``episodes_per_s``, and its ``env_steps`` are the mean over the
+    seeds of the steps each took (episodes end early at a goal). ``wall_s`` and
+    ``compile_s`` add up the ``parts`` of the run (its start and each resume:
+    ``times.json``), so that ``steps_per_s`` is the whole run's; ``parts`` counts them."""
     seeds = int(info["seeds"])
     done = int(result.curve.env_steps[0, -1])
+    parts = parts or [{"wall_s": result.wall_s, "compile_s": result.compile_s}]
+    wall_s = float(sum(p["wall_s"] for p in parts))
+
+    def rate(count: float) -> float:
+        return count / wall_s if wall_s > 0 else math.nan
+
+    extra: dict[str, Any] = {}
+    steps = float(seeds * done)
+    if STEPS in result.curve.evaluation:  # `done` counts episodes: the steps they took
+        steps = float(np.asarray(result.curve.evaluation[STEPS])[:, -1].sum())
+        extra = {"episodes": done, "episodes_per_s": rate(seeds * done)}
     return {
         "algo": info["algo"], "env": info["env"], "preset": info["preset"],
         "seeds": seeds, "seed": info["seed"], "complete": bool(result.complete),
-        "budget": budget, "unit": unit, "env_steps": done,
+        "budget": budget, "unit": unit, "env_steps": round(steps / seeds),
         "metric": label, "final_per_seed": [float(v) for v in finals],
         "final_mean": float(finals.mean()), "final_min": float(finals.min()),
         "final_max": float(finals.max()),
-        "wall_s": result.wall_s, "compile_s": result.compile_s,
-        "steps_per_s": seeds * done / result.wall_s if result.wall_s > 0 else math.nan,
+        "wall_s": wall_s, "compile_s": float(sum(p["compile_s"] for p in parts)),
+        "parts": len(parts), "steps_per_s": rate(steps), **extra,
         "devices": result.devices, "run_folder": folder,
     }
 
@@ -96,20 +122,17 @@ class Bar:
     the seeds; ``enabled=False`` prints nothing."""
 
     def __init__(self, total: int, seeds: int, unit: str, label: str, enabled: bool = True):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.seeds, self.label, self.start = seeds, label, None
+        self.seeds, self.label, self.start, self.total = seeds, label, None, total
+        # compact numbers and a short bar: the line fits 80 columns, never cut
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn(unit), TextColumn("{task.fields[speed]}"), TimeRemainingColumn(),
+            TextColumn("{task.description}"), BarColumn(bar_width=20),
+            TextColumn("{task.fields[count]}"), TextColumn(unit),
+            TextColumn("{task.fields[speed]}"), TimeRemainingColumn(),
             TextColumn("{task.fields[value]}"), disable=not enabled)
-        self.task = self.progress.add_task("compiling", total=total, speed="", value="")
+        self.task = self.progress.add_task("compiling", total=total, speed="", value="",
+                                           count=f"0/{compact(total)}")
 
     def __enter__(self) -> Bar:
         self.progress.__enter__()
@@ -126,5 +149,14 @@ class Bar:
         rate = (done - self.start_done) * self.seeds / max(now - self.start, 1e-9)
         self.progress.update(
             self.task, completed=done, description="training",
-            speed=f"{rate:,.0f}/s" if done > self.start_done else "",
+            count=f"{compact(done)}/{compact(self.total)}",
+            speed=f"{compact(rate)}/s" if done > self.start_done else "",
             value="" if value is None else f"{self.label} {value:.3g}")
+
+
+def compact(number: float) -> str:
+    """``1234567`` as ``1.23M``: three significant digits and a suffix past 9 999."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(number) >= 10_000 and abs(number) >= size:
+            return f"{number / size:.3g}{suffix}"
+    return f"{number:.0f}"

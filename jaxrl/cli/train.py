@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxrl import presets
-from jaxrl.cli import fields, schema
+from jaxrl.cli import fields, paths, schema
 from jaxrl.cli.budget import shorten
 from jaxrl.cli.errors import UsageError, closest
 
@@ -91,8 +91,11 @@ def start_processes(args: argparse.Namespace) -> bool:
     kwargs = {}
     if not args.distributed:
         host, _, port = args.coordinator.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"--coordinator {args.coordinator!r}: expected HOST:PORT")
+        bracketed = host.startswith("[") and host.endswith("]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536 or (
+                ":" in host and not bracketed) or any(c.isspace() for c in host):
+            raise UsageError(f"--coordinator {args.coordinator!r}: expected HOST:PORT "
+                             "(an IPv6 address in brackets: [::1]:1234)")
         count = _count("--num-processes", args.num_processes, 1)
         index = _count("--process-id", args.process_id, 0)
         if index >= count:
@@ -182,7 +185,7 @@ def precheck(args: argparse.Namespace) -> Request:
     if args.env is not None:
         ask("--env", "env", args.env)
     if args.out is not None:
-        _check_writable(args.out)
+        paths.check_output_folder("--out", args.out)
     return Request(args, seeds, seed, changes)
 
 
@@ -215,7 +218,7 @@ def plan(request: Request, argv: list[str]) -> Plan:
             host = runs.latest_checkpoint(args.resume)
         except ValueError as error:
             raise UsageError(f"--resume {error}") from None
-        _check_writable(args.resume)
+        paths.check_output_folder("--resume", args.resume)
         processes = _processes()
         if info.get("processes", 1) != processes:
             raise UsageError(f"--resume {args.resume}: the run was trained by "
@@ -285,10 +288,11 @@ def _env(name: str) -> str:
 
 
 def check(algo: str, config: Any) -> Any:
-    """The learner's own check and setup (its one ``ValueError`` line as usage)."""
+    """The learner's own check and setup (its one ``ValueError`` line as usage, and the
+    environment's ``TypeError`` line for a parameter of the wrong type)."""
     try:
         return presets.LEARNERS[algo].load().ALGORITHM.make(config)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from None
 
 
@@ -327,15 +331,7 @@ def check_new_folder(folder: Path, algo: str) -> None:
                 f"a run of {info['algo']}, not {algo}"
             raise UsageError(f"--out {folder}: holds {what}: `jaxrl train --resume "
                              f"{folder}` goes on with it; choose a new folder to start over")
-    _check_writable(folder)
-
-
-def _check_writable(folder: Path) -> None:
-    parent = folder
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {folder}: cannot write in {parent}")
+    paths.check_output_folder("--out", folder)
 
 
 class Stop:

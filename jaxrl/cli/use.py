@@ -33,10 +33,20 @@ def _int(flag: str, text: str | None, minimum: int, default: int | None = None) 
     return value
 
 
-def _seed(loaded: Any, text: str | None) -> int | None:
-    seed = _int("--seed", text, 0)
-    if seed is not None and seed >= loaded.info["seeds"]:
-        raise UsageError(f"--seed {seed}: the run has seeds 0 to {loaded.info['seeds'] - 1}")
+def _info(run: Path) -> dict[str, Any]:
+    """The run's ``config.json`` (cheap: read before the run is loaded)."""
+    from jaxrl import runs
+
+    try:
+        return runs.read_info(run)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _seed(info: dict[str, Any], text: str | None) -> int | None:
+    seed = _int("--seed-index", text, 0)
+    if seed is not None and seed >= info["seeds"]:
+        raise UsageError(f"--seed-index {seed}: the run has seeds 0 to {info['seeds'] - 1}")
     return seed
 
 
@@ -48,8 +58,8 @@ def command_eval(args: argparse.Namespace) -> int:
     from jaxrl import driver
 
     episodes = _int("--episodes", args.episodes, 1)
+    seed = _seed(_info(args.run), args.seed)
     loaded = _load(args.run)
-    seed = _seed(loaded, args.seed)
     algo, config = loaded.algorithm, loaded.config
     setup = algo.make(config)
     seeds = range(loaded.info["seeds"]) if seed is None else [seed]
@@ -77,20 +87,23 @@ def command_render(args: argparse.Namespace) -> int:
     import jax
     import numpy as np
 
-    from jaxrl.envs.renderers import renderer, save_gif
+    from jaxrl.cli.paths import check_output_file
+    from jaxrl.envs.registry import make
+    from jaxrl.envs.renderers import FORMATS, renderer, save_gif
 
+    # every input checked before the run is loaded (nothing compiled, nothing written)
+    out = check_output_file("--out", args.out, FORMATS)
+    info = _info(args.run)
+    seed = _seed(info, args.seed)
+    asked = _int("--steps", args.steps, 1)
+    if renderer(make(info["env"])[0]) is None:
+        raise UsageError(f"{info['env']} has no renderer (drawn: Maze, Pendulum, "
+                         "DiscretePendulum, HybridPendulum, Pendulum-v1, CartPole-v1)")
     loaded = _load(args.run)
-    seed = _seed(loaded, args.seed)
     algo, config = loaded.algorithm, loaded.config
     setup = algo.make(config)
     draw = renderer(setup.env)
-    if draw is None:
-        raise UsageError(f"{config.env} has no renderer (drawn: Maze, Pendulum, "
-                         "DiscretePendulum, HybridPendulum, Pendulum-v1, CartPole-v1)")
-    limit = getattr(setup.env_params, "max_steps_in_episode", 500)
-    steps = _int("--steps", args.steps, 1, limit)
-    if args.out.exists() and args.out.is_dir():
-        raise UsageError(f"--out {args.out}: is a folder")
+    steps = asked or getattr(setup.env_params, "max_steps_in_episode", 500)
     state = loaded.seed_state(seed)
     env, params = setup.env.env, setup.env_params
     obs, env_state = env.reset(jax.random.key(0), params)
@@ -105,9 +118,12 @@ def command_render(args: argparse.Namespace) -> int:
         if bool(terminated) or bool(truncated):
             break
         frames.append(draw(env_state, params))
-    save_gif(args.out, [np.asarray(f) for f in frames])
+    try:  # checked above; a folder that changed since is still one line
+        save_gif(out, [np.asarray(f) for f in frames])
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write it ({error.strerror or error})") from None
     which = loaded.best if seed is None else seed
-    print(f"wrote {args.out}: {len(frames)} frames of seed {which}, return {total:.2f}")
+    print(f"wrote {out}: {len(frames)} frames of seed {which}, return {total:.2f}")
     return 0
 
 
@@ -160,13 +176,97 @@ def command_plan(args: argparse.Namespace) -> int:
         print("greedy policy (G: exit, R: trap)")
         print(maze_tables.format_policy(policy))
         return 0
-    width = int(round(v.size ** 0.5)) if int(round(v.size ** 0.5)) ** 2 == v.size else 20
+    tables = plan_tables(env, params, v, policy)
+    if tables is not None:
+        print(tables)
+        return 0
     with np.printoptions(precision=2, suppress=True, linewidth=150):
         print("V*, state by state:")
-        print(v.reshape(-1, width) if v.size % width == 0 else v)
+        print(v)
         print("greedy policy (action per state):")
-        print(policy.reshape(-1, width) if policy.size % width == 0 else policy)
+        print(policy)
     return 0
+
+
+def plan_tables(env: Any, params: Any, values: Any, policy: Any) -> str | None:
+    """``V*`` and the greedy policy laid out on the environment's grid, rows and columns
+    labelled: DiscretePendulum's angles and velocities (the policy as the torque it
+    applies), FrozenLake's map (the policy as arrows); ``None`` for another one."""
+    from gymnax.environments.misc.frozen_lake import FrozenLake
+
+    from jaxrl.envs.discrete_pendulum import DiscretePendulum
+
+    env = getattr(env, "env", env)
+    if isinstance(env, DiscretePendulum):
+        return _pendulum_tables(params, values, policy)
+    if isinstance(env, FrozenLake):
+        return _lake_tables(env, values, policy)
+    return None
+
+
+def _table(corner: str, rows: list[str], columns: list[str], cells: list[list[str]]) -> str:
+    """A text table: ``corner`` and ``columns`` on the first line, then each row's label
+    and cells, right-aligned."""
+    width = max(len(c) for c in [*columns, *(x for row in cells for x in row)]) + 1
+    left = max(len(r) for r in [corner, *rows]) + 1
+    lines = [corner.ljust(left) + "".join(c.rjust(width) for c in columns)]
+    lines += [label.rjust(left - 1) + " " + "".join(c.rjust(width) for c in row)
+              for label, row in zip(rows, cells, strict=True)]
+    return "\n".join(lines)
+
+
+def _number(x: float, scale: float) -> str:
+    """``x`` with 2 decimals (1 or none for tables of larger values), ``-0`` as ``0``."""
+    digits = 2 if scale < 10 else 1 if scale < 100 else 0
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _pendulum_tables(params: Any, values: Any, policy: Any) -> str:
+    import numpy as np
+
+    from jaxrl.envs import discretization as d
+
+    angles = np.degrees(np.asarray(d.d2cq(np.arange(d.NQ)), float))
+    speeds = np.asarray(d.d2cv(np.arange(d.NV)), float)
+    torques = np.clip(np.asarray(d.d2cu(np.arange(d.NU)), float), -params.umax, params.umax)
+    v = np.asarray(values, float).reshape(d.NV, d.NQ).T  # [angle, velocity]
+    pi = np.asarray(policy).reshape(d.NV, d.NQ).T
+    goal = (d.GOAL % d.NQ, d.GOAL // d.NQ)
+    scale = float(np.abs(v).max())
+    rows, columns = [f"{a:.0f}" for a in angles], [_number(s, 10) for s in speeds]
+    value_cells = [["G" if (i, j) == goal else _number(v[i, j], scale) for j in range(d.NV)]
+                   for i in range(d.NQ)]
+    names = [_number(t, 10).removesuffix(".0") for t in torques]  # -2, -1.1, 0, 1.1, 2
+    torque_cells = [["G" if (i, j) == goal else names[pi[i, j]] for j in range(d.NV)]
+                    for i in range(d.NQ)]
+    where = ("rows: the angle in degrees (0 upright, -180 hanging), columns: the "
+             "velocity in rad/s; G: the goal, upright at rest")
+    return "\n".join([f"V* ({where})", _table("deg\\rad/s", rows, columns, value_cells),
+                      f"greedy policy: the torque applied (clipped to ±{params.umax:g}; "
+                      "same rows and columns)",
+                      _table("deg\\rad/s", rows, columns, torque_cells)])
+
+
+def _lake_tables(env: Any, values: Any, policy: Any) -> str:
+    import numpy as np
+    from gymnax.environments.misc.frozen_lake import GOAL, HOLE
+
+    desc = np.asarray(env.desc)
+    shape = desc.shape
+    v, pi = np.asarray(values, float).reshape(shape), np.asarray(policy).reshape(shape)
+    marks = {int(GOAL): "G", int(HOLE): "H"}
+    scale = float(np.abs(v).max())
+    rows, columns = [str(r) for r in range(shape[0])], [str(c) for c in range(shape[1])]
+    value_cells = [[marks.get(int(desc[r, c])) or _number(v[r, c], scale)
+                    for c in range(shape[1])] for r in range(shape[0])]
+    arrows = [[marks.get(int(desc[r, c])) or "←↓→↑"[int(pi[r, c])]
+               for c in range(shape[1])] for r in range(shape[0])]
+    return "\n".join([f"V* on the {shape[0]}x{shape[1]} map (rows and columns of the map; "
+                      "G: the goal, H: a hole)", _table("row\\col", rows, columns,
+                                                        value_cells),
+                      "greedy policy (the move from each cell)",
+                      _table("row\\col", rows, columns, arrows)])
 
 
 def command_maze(args: argparse.Namespace) -> int:

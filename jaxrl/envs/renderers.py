@@ -8,6 +8,7 @@ drawn here with the same primitives (gymnax draws with matplotlib animations onl
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import numpy as np
 from jaxrl.envs import rendering
 
 Renderer = Callable[[Any, Any], np.ndarray]
+#: The file formats :func:`save_gif` writes (``jaxrl render --out``).
+FORMATS = (".gif",)
 
 
 def cartpole(env_state: Any, env_params: Any = None, *, width: int = 300,
@@ -58,10 +61,16 @@ def renderer(env: Any) -> Renderer | None:
 
 
 def save_gif(path: Path, frames: Sequence[np.ndarray], fps: int = 20) -> None:
-    """Write ``frames`` (uint8 RGB) as an animated GIF."""
+    """Write ``frames`` (uint8 RGB) as an animated GIF, in a folder that exists (a
+    temporary file, then a rename: a failed write leaves no partial file)."""
     from PIL import Image
 
+    path = Path(path)
     images = [Image.fromarray(np.asarray(f, np.uint8)) for f in frames]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // fps,
-                   loop=0)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=1000 // fps, loop=0)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

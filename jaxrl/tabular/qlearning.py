@@ -105,12 +105,13 @@ class QLearningConfig(struct.PyTreeNode):
 
 
 class QLearningState(struct.PyTreeNode):
-    """The agent: its Q-table, the number of episodes done, its key and, where the
-    environment's exact model is scored against, planning's optimum (``Q*``, ``V*`` for
-    the config's γ; else ``None``)."""
+    """The agent: its Q-table, the episodes done, the environment steps they took (all
+    environments), its key and, where the environment's exact model is scored against,
+    planning's optimum (``Q*``, ``V*`` for the config's γ; else ``None``)."""
 
     q: jax.Array
     episode: jax.Array
+    env_steps: jax.Array
     key: jax.Array
     optimum: PlanningResult | None = None
 
@@ -133,17 +134,19 @@ class QLearningMetrics(struct.PyTreeNode):
 
     Per episode (``[episodes, num_envs]``): ``episode_return``, ``episode_length``,
     ``success`` (the episode reached the goal). Per evaluation (``[evaluations]``, the
-    first before training, then one every ``eval_every_episodes`` episodes, where the
-    environment has an exact model, else ``None``): ``eval_episode`` (episodes done per
-    environment), ``q_error`` (``max |Q - Q*|`` over non-terminal states),
-    ``value_gap`` (mean of ``V* - V^π`` of the greedy policy π over non-terminal
-    states), ``greedy_success`` (share of states from which π reaches the goal within
-    ``greedy_horizon`` steps; a probability for stochastic models).
+    first before training, then one every ``eval_every_episodes`` episodes):
+    ``env_steps`` (environment steps done, all environments); where the environment has
+    an exact model (else ``None``) ``eval_episode`` (episodes done per environment),
+    ``q_error`` (``max |Q - Q*|`` over non-terminal states), ``value_gap`` (mean of
+    ``V* - V^π`` of the greedy policy π over non-terminal states), ``greedy_success``
+    (share of states from which π reaches the goal within ``greedy_horizon`` steps; a
+    probability for stochastic models).
     """
 
     episode_return: jax.Array
     episode_length: jax.Array
     success: jax.Array
+    env_steps: jax.Array | None = None
     eval_episode: jax.Array | None = None
     q_error: jax.Array | None = None
     value_gap: jax.Array | None = None
@@ -167,6 +170,8 @@ def make(config: QLearningConfig, env: Any = None, env_params: Any = None) -> QL
     if config.episodes % (every or config.episodes):
         raise ValueError(f"eval_every_episodes must divide episodes ({config.episodes}), "
                          f"got {every}")
+    if config.episodes * config.max_steps * config.num_envs >= 2**31:
+        raise ValueError("episodes x max_steps x num_envs (environment steps) must fit int32")
     model = exact_model(env, env_params)
     return QLearningSetup(env=env, schedule=driver.Schedule.of(config.episodes,
                                                                every or config.episodes, 1),
@@ -205,9 +210,8 @@ class Exploration(struct.PyTreeNode):
     action: jax.Array | None = None
 
 
-def draw_exploration(
-    config: QLearningConfig, key: jax.Array, shape: tuple[int, ...], num_actions: int
-) -> Exploration:
+def draw_exploration(config: QLearningConfig, key: jax.Array, shape: tuple[int, ...],
+                     num_actions: int) -> Exploration:
     """The exploration randomness of ``shape`` decisions (steps x environments)."""
     if config.exploration == "noisy_argmax":
         return Exploration(normal=jax.random.normal(key, (*shape, num_actions)))
@@ -247,9 +251,8 @@ def td_target(q: jax.Array, transition: Transition, gamma) -> jax.Array:
                              q[transition.next_obs], gamma)
 
 
-def update_q(
-    q: jax.Array, transition: Transition, target: jax.Array, learning_rate, active: jax.Array
-) -> jax.Array:
+def update_q(q: jax.Array, transition: Transition, target: jax.Array, learning_rate,
+             active: jax.Array) -> jax.Array:
     """``Q(S_t, A_t) <- (1 - α) Q(S_t, A_t) + α target`` for a batch of transitions.
 
     With one environment this is the slide's update. With several, the updates of the
@@ -283,14 +286,14 @@ def init(setup: QLearningSetup, config: QLearningConfig, key: jax.Array) -> QLea
         q=jnp.zeros((setup.env.observation_space(setup.env_params).n,
                      setup.env.action_space(setup.env_params).n), jnp.float32),
         episode=jnp.zeros((), jnp.int32),
+        env_steps=jnp.zeros((), jnp.int32),
         key=key,
         optimum=optimum,
     )
 
 
-def run_episode(
-    setup: QLearningSetup, config: QLearningConfig, state: QLearningState
-) -> tuple[QLearningState, dict[str, jax.Array]]:
+def run_episode(setup: QLearningSetup, config: QLearningConfig, state: QLearningState
+                ) -> tuple[QLearningState, dict[str, jax.Array]]:
     """One episode in each environment: reset, then up to ``max_steps`` steps.
 
     Once an environment's episode ends (the goal, or the time limit) its remaining steps
@@ -341,18 +344,19 @@ def run_episode(
         (jax.random.split(key_steps, config.max_steps), noise),
     )
     returns, lengths, success = totals
-    return (state.replace(q=q, episode=episode, key=key),
+    return (state.replace(q=q, episode=episode, key=key,
+                          env_steps=state.env_steps + lengths.sum()),
             {"episode_return": returns, "episode_length": lengths, "success": success})
 
 
 def evaluate(setup: QLearningSetup, config: QLearningConfig, state: QLearningState,
              key: jax.Array) -> dict[str, jax.Array]:
-    """Score the Q-table against the optimum (:func:`evaluate_q`): the driver's
-    evaluation, with the episodes done; nothing where the model is not scored."""
+    """The driver's evaluation: the environment steps done; the Q-table scored against
+    the optimum (:func:`evaluate_q`) with the episodes done, where the model is."""
     del key  # the scoring is exact: it draws nothing
     if not setup.score:
-        return {}
-    return {"eval_episode": state.episode,
+        return {"env_steps": state.env_steps}
+    return {"env_steps": state.env_steps, "eval_episode": state.episode,
             **evaluate_q(state.q, setup.model, state.optimum, config.gamma,
                          config.greedy_horizon)}
 
