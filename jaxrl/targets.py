@@ -135,11 +135,17 @@ def lambda_returns(reward: jax.Array, terminated: jax.Array, truncated: jax.Arra
 
 def gae_advantages(reward: jax.Array, terminated: jax.Array, truncated: jax.Array,
                    value: jax.Array, value_next: jax.Array, gamma, lambda_):
-    """GAE(λ) (Schulman et al. 2016): ``(advantages, returns)``, ``A_t = G^λ_t - V(S_t)``.
+    """GAE(λ) (Schulman et al. 2016): ``(advantages, returns)``, ``A_t = G^λ_t - V(S_t)``
+    (:func:`lambda_returns` with ``v = V``); ``value``: ``V(S_t)``, ``value_next``:
+    ``V(S'_t)`` of the true next observation. ``returns`` are the value targets.
 
-    The same as ``δ_t + γ λ (1 - done_t) A_{t+1}`` with ``δ_t = r_t + γ (1 - terminated_t)
-    V(S'_t) - V(S_t)``; ``value``: ``V(S_t)``, ``value_next``: ``V(S'_t)`` of the true
-    next observation (:func:`lambda_returns`). ``returns`` are the value targets.
+    It equals Schulman et al.'s recursion ``A_t = δ_t + γ λ (1 - done_t) A_{t+1}`` (cut
+    at the rollout's end), ``δ_t = r_t + γ (1 - terminated_t) V(S'_t) - V(S_t)``, only
+    when ``value_next[t] == value[t + 1]`` on every step that goes on (neither done nor
+    the rollout's last), as in a rollout, where ``S'_t = S_{t+1}`` there; else the two
+    differ at such a step by ``γ λ (value[t + 1] - value_next[t])``, carried back by the
+    recursion. On a done step the two values may differ (``S'_t`` the episode's final
+    observation, ``S_{t+1}`` the next one's first): nothing is carried across it.
     """
     returns = lambda_returns(reward, terminated, truncated, value_next, gamma, lambda_)
     return returns - value, returns

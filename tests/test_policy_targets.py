@@ -48,21 +48,42 @@ def test_lambda_returns_by_hand(lam):
                                    rtol=1e-6)
 
 
-@pytest.mark.parametrize("lam", [0.0, 0.95, 1.0])
-def test_gae_by_hand_and_by_the_delta_recursion(lam):
-    advantage, returns = gae_advantages(REWARD, TERMINATED, TRUNCATED, VALUE, VALUE_NEXT,
-                                        GAMMA, lam)
-    np.testing.assert_allclose(returns, _by_hand(lam), rtol=1e-6)
-    np.testing.assert_allclose(advantage, _by_hand(lam) - VALUE, rtol=1e-5, atol=1e-6)
-    # Schulman et al.'s form: A_t = δ_t + γ λ (1 - done_t) A_{t+1}, cut at the end.
-    delta = REWARD + GAMMA * (~TERMINATED) * VALUE_NEXT - VALUE
+def _delta_recursion(value_next, lam):
+    """Schulman et al.'s form: A_t = δ_t + γ λ (1 - done_t) A_{t+1}, cut at the end."""
+    delta = REWARD + GAMMA * (~TERMINATED) * value_next - VALUE
     done = TERMINATED | TRUNCATED
     expected, future = np.zeros(5), 0.0
     for t in reversed(range(5)):
         carry = 0.0 if (done[t] or t == 4) else 1.0
         future = delta[t] + GAMMA * lam * carry * future
         expected[t] = future
-    np.testing.assert_allclose(advantage, expected, rtol=1e-5, atol=1e-6)
+    return expected
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.95, 1.0])
+def test_gae_by_hand_and_by_the_delta_recursion(lam):
+    """The recursion holds where ``value_next[t] == value[t + 1]`` on the steps that go
+    on (0 and 2 here), as in a rollout; on the done steps (1, 3) they differ freely."""
+    assert VALUE_NEXT[0] == VALUE[1] and VALUE_NEXT[2] == VALUE[3]
+    assert VALUE_NEXT[1] != VALUE[2] and VALUE_NEXT[3] != VALUE[4]
+    advantage, returns = gae_advantages(REWARD, TERMINATED, TRUNCATED, VALUE, VALUE_NEXT,
+                                        GAMMA, lam)
+    np.testing.assert_allclose(returns, _by_hand(lam), rtol=1e-6)
+    np.testing.assert_allclose(advantage, _by_hand(lam) - VALUE, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(advantage, _delta_recursion(VALUE_NEXT, lam), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_gae_differs_from_the_recursion_where_value_next_is_not_the_next_value():
+    """``value_next[2] != value[3]`` on a step that goes on: the two differ there by
+    ``γ λ (value[3] - value_next[2])`` (step 1 is a termination: nothing carried back)."""
+    lam, value_next = 0.95, VALUE_NEXT.copy()
+    value_next[2] = 1.4
+    advantage, _ = gae_advantages(REWARD, TERMINATED, TRUNCATED, VALUE, value_next,
+                                  GAMMA, lam)
+    gap = np.asarray(advantage) - _delta_recursion(value_next, lam)
+    np.testing.assert_allclose(gap, [0, 0, GAMMA * lam * (VALUE[3] - 1.4), 0, 0],
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.95, 1.0])

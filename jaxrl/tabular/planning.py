@@ -178,8 +178,9 @@ def policy_evaluation(
     ``exact`` solves the linear system ``(I - γ P_π) V = r_π`` (dense, small ``S``);
     ``iterative`` runs the lecture's slide,
     ``V_{n+1}(S_t) = C_t(S_t, π(S_t)) + γ V_n(S_{t+1})``, from ``v0`` until the
-    sup-norm change is under ``tol`` (or ``max_sweeps``). ``auto`` picks ``exact``
-    up to :data:`EXACT_SOLVE_MAX_STATES` states.
+    sup-norm change is under ``tol`` (or ``max_sweeps``), which leaves it up to
+    ``γ tol / (1 - γ)`` from ``V^π``. ``auto`` picks ``exact`` up to
+    :data:`EXACT_SOLVE_MAX_STATES` states.
     """
     check_gamma(gamma)
     method = _pick_method(method, mdp.num_states)
@@ -283,6 +284,11 @@ def policy_iteration(
     Stops when no state changes its action, or after ``max_improvements`` (then
     ``converged`` is ``False``; ``None``: no limit). Returns a :class:`PlanningResult`
     whose ``iterations`` counts the improvements kept.
+
+    Its ``V`` is its policy's evaluation: exact to the solve's rounding, or, iterative,
+    up to ``γ tol / (1 - γ)`` off. So in float64 it equals value iteration's to
+    ``1e-9 max|V|`` with the exact evaluation or ``tol=1e-12``, not with the default
+    ``tol=1e-8`` (FrozenLake 8x8 at γ = 0.999: 4.8e-7 off, iterative).
     """
     check_gamma(gamma)
     method = _pick_method(method, mdp.num_states)
