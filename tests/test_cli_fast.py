@@ -137,3 +137,24 @@ def test_fields_that_hold_back_a_short_run_are_capped():
             assert any(note.startswith(f"{name} ") for note in notes), (algo, notes)
         kept, _ = budget.shorten(config, set(names), per_call)  # asked for: kept
         assert all(getattr(kept, n) == getattr(config, n) for n in names)
+
+
+def test_the_progress_bar_fits_80_columns_uncut():
+    import io
+
+    from rich.console import Console
+
+    from jaxrl.cli import report
+
+    assert [report.compact(n) for n in (512, 9_999, 10_000, 2_048_000, 3.5e9)] == [
+        "512", "9999", "10k", "2.05M", "3.5G"]
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=True, color_system=None)
+    with report.Bar(2_048_000, 16, "steps", "greedy return", console=console) as bar:
+        bar.update(0, None, first=True)
+        bar.update(1_024_000, 123.4)
+        bar.progress.refresh()
+    last = [line for line in screen.getvalue().replace("\r", "\n").splitlines()
+            if "training" in line][-1]
+    assert "1.02M/2.05M steps" in last and "greedy return 123" in last
+    assert "…" not in last

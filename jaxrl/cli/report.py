@@ -121,7 +121,8 @@ class Bar:
     """The one progress bar: steps, steps/s over all seeds, ETA, the headline mean over
     the seeds; ``enabled=False`` prints nothing."""
 
-    def __init__(self, total: int, seeds: int, unit: str, label: str, enabled: bool = True):
+    def __init__(self, total: int, seeds: int, unit: str, label: str, enabled: bool = True,
+                 console: Any = None):
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.seeds, self.label, self.start, self.total = seeds, label, None, total
@@ -130,7 +131,7 @@ class Bar:
             TextColumn("{task.description}"), BarColumn(bar_width=20),
             TextColumn("{task.fields[count]}"), TextColumn(unit),
             TextColumn("{task.fields[speed]}"), TimeRemainingColumn(),
-            TextColumn("{task.fields[value]}"), disable=not enabled)
+            TextColumn("{task.fields[value]}"), disable=not enabled, console=console)
         self.task = self.progress.add_task("compiling", total=total, speed="", value="",
                                            count=f"0/{compact(total)}")
 
