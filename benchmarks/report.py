@@ -9,6 +9,7 @@ no section of its own gets its goals only.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -393,7 +394,8 @@ def render(merged: dict, results_md: Path) -> str:
     out = ["# Benchmark results", "",
            f"Device: **{merged['device_slug']}** ({info.get('backend')}: {machine}; jax "
            f"{info.get('jax')}, Python {info.get('python')}). Date: {merged['date']}. "
-           "Written by `benchmarks/run_all.py" + (" --quick" if quick else "") + "`.", ""]
+           "Written by `" + merged.get("command", "benchmarks/run_all.py"
+                                       + (" --quick" if quick else "")) + "`.", ""]
     if quick:
         out += ["**Quick run**: tiny sizes that check the code paths; the numbers and goals "
                 "mean nothing.", ""]
@@ -408,19 +410,25 @@ def render(merged: dict, results_md: Path) -> str:
     ctx = {"quick": quick, "rejax_installed": merged["rejax"] == "installed",
            "results_md": results_md}
     for name, rec in merged["benchmarks"].items():
-        out += [f"## {title(name)}", ""]
+        script = rec.get("script", name)  # run_all --gpu runs a script under another name
+        given = "" if script == name else f", `{' '.join(rec.get('arguments') or [])}`"
+        out += [f"## {title(script)}{given}", ""]
         data = rec.get("results")
+        if rec["status"].startswith("not run"):
+            out += [f"**Not run** ({rec['status'].removeprefix('not run: ')}).", ""]
+            goal_rows.append([name, "(all)", "not measured: not run"])
+            continue
         if not rec["status"].startswith("ok") or data is None:
             out += [f"**Failed** ({rec['status']}); the last lines of its output:", "", "```",
                     *rec.get("output_tail", []), "```", ""]
             goal_rows.append([name, "(all)", "not measured: the benchmark failed"])
             continue
-        section = SECTIONS.get(name)
+        section = SECTIONS.get(script)
         if section:
             lines, rows = section(data, {**ctx, "json_path": rec["json"]})
             out += lines
             peers += rows
-        goals = goals_of(name, data)
+        goals = goals_of(script, data)
         out += [f"Goals: {', '.join(f'{g}: {v}' for g, v in goals)}." if goals
                 else "Goals: none judged in this run.", ""]
         goal_rows += [[name, g, v] for g, v in goals]
@@ -437,3 +445,160 @@ def render(merged: dict, results_md: Path) -> str:
                 "not the library.)", ""]
     out += table(["benchmark", "goal", "verdict"], goal_rows) or ["No goals recorded.", ""]
     return "\n".join(out)
+
+
+# The README's GPU table (``benchmarks/gpu.py``): one row per figure, with its status.
+
+GPU_START, GPU_END = "<!-- gpu-table -->", "<!-- /gpu-table -->"
+GPU_HEADERS = ["figure", "what it measures", "jaxrl", "peer", "ratio", "status"]
+#: The races of ``benchmarks/ppo.py``'s speed part whose 16-seed figures the table gives.
+PPO_RACES = ("PPO, PureJaxRL's CartPole config", "PPO, PureJaxRL's continuous config, Pendulum-v1",
+             "PPO, rejax's CartPole config", "PPO, rejax's Pendulum-v1 config",
+             "PQN, rejax's CartPole config")
+DQN_RACE = "env steps/s on rejax's CartPole-v1 DQN config"
+TD3_RACE = "env steps/s on rejax's Pendulum-v1 TD3 config"
+
+
+def _peer_text(merged: dict, rec: dict, name: str) -> str:
+    """Why a figure's peer has no number."""
+    peers = rec.get("peers")
+    if merged.get("quick") or peers == "not run in --quick mode":
+        return "not run in --quick mode"
+    if peers == "not installed" or (peers is None and merged.get("rejax") != "installed"):
+        return f"{name} not installed"
+    if peers == "skipped: time budget":
+        return "skipped: time budget"
+    return f"{name} failed"
+
+
+def _gpu_rows(step: str, d: dict | None) -> list[dict]:
+    """The figures of one step of the GPU plan: ``figure``, ``measures``, and when the
+    step's JSON ``d`` holds it, ``jaxrl`` and (for a race) ``peer`` (a number or None)."""
+    rows: list[dict] = []
+    if step == "dqn":
+        speed = (d or {}).get("speed") or {}
+        for n in ("1", "16", "128"):
+            r = speed.get(n)
+            row = {"figure": f"DQN, {plural(int(n), 'seed')}", "measures": DQN_RACE,
+                   "peer_name": "rejax" if n != "128" else None}
+            if r:
+                row["jaxrl"] = r["jaxrl"]["env_steps_per_s"]
+                row["peer"] = (r.get("rejax") or {}).get("env_steps_per_s")
+            rows.append(row)
+    elif step == "ddpg":
+        speed = {(r["mode"], r["seeds"]): r for r in (d or {}).get("speed", [])}
+        for mode, what in (("eval 128 eps / 100 steps", "128 greedy episodes every 100 steps"),
+                           ("final eval only", "one final evaluation")):
+            for n in (1, 16, 128):
+                if n == 128 and mode != "final eval only":
+                    continue
+                r = speed.get((mode, n))
+                row = {"figure": f"TD3, {plural(n, 'seed')}, {what}", "measures": TD3_RACE,
+                       "peer_name": "rejax" if n != 128 else None}
+                if r:
+                    peer = r.get("rejax")
+                    row["jaxrl"] = r["jaxrl"]["steps_per_s"]
+                    row["peer"] = peer.get("steps_per_s") if isinstance(peer, dict) else None
+                rows.append(row)
+        for algo in ("DDPG", "TD3"):
+            rec = ((d or {}).get("pendulum_v1") or {}).get(algo)
+            row = {"figure": f"{algo}, Pendulum-v1, 16 seeds",
+                   "measures": "mean final greedy return at 20 k env steps"}
+            if rec:
+                last = max((k for k in rec if k.startswith("return_at_")),
+                           key=lambda k: int(k.rsplit("_", 1)[1]), default=None)
+                row["jaxrl"] = rec[last]["mean"] if last else None
+            rows.append(row)
+        cp = (d or {}).get("course_pendulum")
+        row = {"figure": "DDPG, the course's pendulum, 16 seeds",
+               "measures": "seeds that swing up from hanging and hold the top (100 k steps)"}
+        if cp:
+            row["jaxrl"] = f"{cp['swing_up_seeds']} of {cp['seeds']}"
+        rows.append(row)
+    elif step in ("scaling", "scaling_ddpg"):
+        algo = "dqn" if step == "scaling" else "ddpg"
+        points = ((d or {}).get("points") or {}).get(algo)
+        over = "256's (goal ≥ 50×)" if algo == "dqn" else "1 024's"
+        row = {"figure": f"{algo.upper()}, 1 to 1 024 seeds",
+               "measures": f"seconds per seed, seeds: s; ratio: 1 seed's over {over}"}
+        if points:
+            row["jaxrl"] = " / ".join(f"{fmt(p['seeds'])}: {p['s_per_seed']:.3g}" for p in points)
+            by = {p["seeds"]: p["s_per_seed"] for p in points}
+            top = 256 if algo == "dqn" and 256 in by else max(by)
+            row["ratio"] = f"{by[min(by)] / by[top]:.3g}× ({fmt(top)} seeds)"
+        rows.append(row)
+    elif step == "ppo":
+        speed = (d or {}).get("speed") or []
+        names = list(PPO_RACES) + [r["race"] for r in speed if r["race"] not in PPO_RACES
+                                   and r["seeds"] == 16]
+        for name in dict.fromkeys(names):
+            r = next((r for r in speed if r["race"] == name and r["seeds"] == 16), None)
+            row = {"figure": f"{name.split(',')[0]}, 16 seeds, {name.split(', ', 1)[1]}",
+                   "measures": "env steps/s on the peer's config",
+                   "peer_name": "PureJaxRL" if "PureJaxRL" in name else "rejax"}
+            if r:
+                peer = r.get("peer")
+                row["jaxrl"] = r["jaxrl"]["steps_per_s"]
+                row["peer"] = peer.get("steps_per_s") if isinstance(peer, dict) else None
+            rows.append(row)
+    return rows
+
+
+#: The steps of ``benchmarks/gpu.py`` in the table's order.
+GPU_STEPS = ("dqn", "ddpg", "scaling", "scaling_ddpg", "ppo")
+
+
+def gpu_figures(merged: dict | None) -> list[dict]:
+    """Every figure of the README's GPU table from ``run_all --gpu``'s merged record (or
+    any run_all record with those scripts; None: none rerun), each with its ``status``:
+    ``measured``, ``not in this run`` (a quick run's sizes), the step's ``not run: ...``,
+    ``failed: ...`` or ``stopped: ...``, or ``not rerun``."""
+    merged = merged or {}
+    records = merged.get("benchmarks") or {}
+    out = []
+    for step in GPU_STEPS:
+        rec = records.get(step)
+        if rec is None and step == "scaling_ddpg" and "scaling" in records:
+            rec = records["scaling"]  # run_all's own run: both curves in one JSON
+        ok = rec is not None and rec["status"].startswith("ok") and rec.get("results")
+        for row in _gpu_rows(step, rec.get("results") if ok else None):
+            found = "jaxrl" in row
+            status = ("not rerun" if rec is None else
+                      ("measured" if found else "not in this run") if ok else rec["status"])
+            peer, peer_name = row.get("peer"), row.pop("peer_name", None)
+            if peer_name is None:
+                peer_cell = "–"
+            elif isinstance(peer, int | float):
+                peer_cell = peer
+                row["ratio"] = f"{row['jaxrl'] / peer:.3g}×" if peer else None
+            else:
+                peer_cell = _peer_text(merged, rec, peer_name) if found else "–"
+            out.append({"step": step, "figure": row["figure"], "measures": row["measures"],
+                        "jaxrl": row.get("jaxrl"), "peer": peer_cell,
+                        "ratio": row.get("ratio"), "status": status})
+    return out
+
+
+def gpu_table(merged: dict | None, json_path: str | None = None) -> str:
+    """The README's GPU table (what goes between its markers) from ``run_all --gpu``'s
+    merged record; None: a table of the figures, each ``not rerun``."""
+    if merged is None:
+        lines = ["Not rerun since the one-driver redesign: run `python benchmarks/run_all.py "
+                 "--gpu` on a GPU.", ""]
+    else:
+        info, slug = merged.get("device") or {}, merged["device_slug"]
+        budget = merged.get("budget_s")
+        spent = f"{merged['wall_s']:.0f} s" + (f" of a {budget:g} s budget" if budget else "")
+        where = f"`{json_path}`" if json_path else f"`{slug}.json`"
+        lines = [f"`{merged['command']}` on **{slug}** ({info.get('device_count')} × "
+                 f"{info.get('device')}, jax {info.get('jax')}; rejax {merged['rejax']}), "
+                 f"{spent}: {where}, each script's JSON and RESULTS.md in "
+                 f"`{where.strip('`').removesuffix('.json')}/`.", ""]
+        if merged.get("quick"):
+            lines += ["**Quick run**: tiny sizes that check the code paths; the numbers "
+                      "mean nothing.", ""]
+    lines = [textwrap.fill(line, 89, break_long_words=False, break_on_hyphens=False)
+             for line in lines]
+    rows = [[f["figure"], f["measures"], f["jaxrl"], f["peer"], f["ratio"], f["status"]]
+            for f in gpu_figures(merged)]
+    return "\n".join(lines + table(GPU_HEADERS, rows)).rstrip("\n")

@@ -2,7 +2,7 @@
 
 Runs each benchmark script of ``benchmarks/`` (planning, tabular_q, model_based, envs,
 dqn, dqn_sweep, ddpg, scaling, and any other ``*.py`` there but ``common.py``,
-``report.py`` and this one) as its own process (``sys.executable``), with
+``report.py``, ``gpu.py`` and this one) as its own process (``sys.executable``), with
 ``--out <out-dir>/<name>.json`` and ``--quick`` when given, streaming its output and
 recording its exit status and wall time.
 Then it merges every script's JSON into ``<out-dir>/<device>.json`` (``cpu-2cores``,
@@ -15,20 +15,26 @@ rejax runs only where ``.venv-rejax`` exists (``../shared/peers/README.md``; or
 ``REJAX_PYTHON`` / ``REJAX_BENCH``); RESULTS.md says so when it does not.
 
 The parent process never starts JAX (on a GPU it would hold the memory the scripts need).
+``--gpu`` runs the README's GPU figures instead, within 9 minutes (``benchmarks/gpu.py``;
+on a lent GPU machine: ``bash benchmarks/gpu_command.sh``).
 
     .venv/bin/python benchmarks/run_all.py                    # full: hours on 2 CPU cores
     .venv/bin/python benchmarks/run_all.py --quick --out-dir /tmp/b --results-md /tmp/b/RESULTS.md
     .venv/bin/python benchmarks/run_all.py --only dqn,scaling
+    python benchmarks/run_all.py --gpu                        # on a GPU: at most 9 minutes
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +45,7 @@ import report  # noqa: E402
 from common import RESULTS_DIR, device_slug, rejax_paths  # noqa: E402  (imports jax, starts nothing)
 
 #: Files of benchmarks/ that are not benchmarks.
-NOT_BENCHMARKS = {"common", "report", "run_all"}
+NOT_BENCHMARKS = {"common", "gpu", "report", "run_all"}
 #: The headline order; other scripts follow by name.
 ORDER = ("planning", "tabular_q", "model_based", "envs", "dqn", "dqn_sweep", "stability",
          "ddpg", "ppo", "scaling")
@@ -52,10 +58,15 @@ def benchmarks() -> list[str]:
     return [n for n in ORDER if n in names] + sorted(names - set(ORDER))
 
 
-def run_one(name: str, out: Path, quick: bool, extra: tuple[str, ...] = ()) -> dict:
-    """Run ``benchmarks/<name>.py`` (with ``extra`` arguments), streaming its output:
-    status, wall time, results."""
-    cmd = [sys.executable, str(HERE / f"{name}.py"), "--out", str(out), *extra]
+def run_one(name: str, out: Path, quick: bool, extra: tuple[str, ...] = (), *,
+            script: str | None = None, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> dict:
+    """Run ``benchmarks/<script or name>.py`` (with ``extra`` arguments and ``env`` added to
+    the environment), streaming its output: status, wall time, results. With ``timeout``
+    (seconds), the script and every process it started are killed then (status
+    ``stopped: time budget``)."""
+    path = Path(script) if script and script.endswith(".py") else HERE / f"{script or name}.py"
+    cmd = [sys.executable, str(path), "--out", str(out), *extra]
     if quick:
         cmd.append("--quick")
     print(f"\n{'=' * 20} {name}: {' '.join(cmd[1:])}", flush=True)
@@ -63,18 +74,28 @@ def run_one(name: str, out: Path, quick: bool, extra: tuple[str, ...] = ()) -> d
         out.unlink()  # a stale file must not pass for this run's
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          env=env, cwd=HERE.parent) as proc:
+                          env=env, cwd=HERE.parent,
+                          start_new_session=timeout is not None) as proc:
         assert proc.stdout is not None
+        fired, timer = threading.Event(), None
+        if timeout is not None:  # its own session: its peers' processes go with it
+            timer = threading.Timer(max(timeout, 0.0), _kill_group, (proc.pid, fired))
+            timer.start()
         for line in proc.stdout:
             sys.stdout.write(line)
             tail.append(line.rstrip("\n"))
         code = proc.wait()
+        if timer is not None:
+            timer.cancel()
+        stopped = fired.is_set() and code != 0
     wall = time.perf_counter() - start
     record = {"returncode": code, "wall_s": wall, "json": str(out), "results": None,
               "arguments": list(extra)}
-    if code != 0:
+    if stopped:
+        record["status"] = f"stopped: time budget (killed after {wall:.0f} s)"
+    elif code != 0:
         record["status"] = f"failed: exit code {code}"
     elif not out.exists():
         record["status"] = "failed: wrote no JSON"
@@ -88,6 +109,13 @@ def run_one(name: str, out: Path, quick: bool, extra: tuple[str, ...] = ()) -> d
         record["output_tail"] = list(tail)
     print(f"{'=' * 20} {name}: {record['status']} in {wall:.1f} s", flush=True)
     return record
+
+
+def _kill_group(pid: int, fired: threading.Event) -> None:
+    """Kill a process group (a script and the peers it started), if it still runs."""
+    fired.set()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def earlier(name: str, out: Path, quick: bool, extra: tuple[str, ...] = ()) -> dict:
@@ -117,8 +145,16 @@ def device_of(records: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--gpu" in argv:  # the README's GPU figures: benchmarks/gpu.py
+        import gpu
+
+        return gpu.main([a for a in argv if a != "--gpu"])
     p = argparse.ArgumentParser(prog="benchmarks/run_all.py",
                                 description=__doc__.splitlines()[0])
+    p.add_argument("--gpu", action="store_true",
+                   help="the README's GPU figures in at most 9 minutes instead "
+                   "(benchmarks/gpu.py; `--gpu --help` lists its options)")
     p.add_argument("--quick", action="store_true", help="every script's --quick mode")
     p.add_argument("--only", help="comma-separated subset of: " + ", ".join(benchmarks()))
     p.add_argument("--out-dir", type=Path, default=RESULTS_DIR,

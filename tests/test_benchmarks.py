@@ -4,13 +4,32 @@ none of them rots and the merged JSON and RESULTS.md are built from real output.
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
+import gpu  # noqa: E402
 import report  # noqa: E402
 import run_all  # noqa: E402
+
+FAKE_GPU = {"backend": "gpu", "device": "Fake GPU", "device_count": 1, "cpu_count": 2,
+            "jax": "0"}
+#: A benchmark script that starts no JAX: it writes DQN's speed JSON (its rejax figure only
+#: when given a peer), after ``--sleep`` seconds.
+FAKE_SCRIPT = f"""
+import argparse, json, os, time
+p = argparse.ArgumentParser()
+p.add_argument("--out")
+p.add_argument("--quick", action="store_true")
+p.add_argument("--sleep", type=float, default=0.0)
+args = p.parse_args()
+time.sleep(args.sleep)
+peer = None if os.environ.get("REJAX_PYTHON") == {gpu.NO_PEER!r} else {{"env_steps_per_s": 100.0}}
+speed = {{"1": {{"jaxrl": {{"env_steps_per_s": 300.0}}, "rejax": peer}}}}
+json.dump({{"device": {FAKE_GPU!r}, "speed": speed}}, open(args.out, "w"))
+"""
 
 
 def test_run_all_quick(tmp_path: Path) -> None:
@@ -42,6 +61,95 @@ def test_run_all_quick(tmp_path: Path) -> None:
     assert "## Peer ratios" in text
     assert "## Goals" in text
     assert merged["device_slug"] in text
+    # the README's GPU table from the same scripts' quick JSON: every figure has a status
+    figures = report.gpu_figures(merged)
+    assert {f["step"] for f in figures} == set(report.GPU_STEPS)
+    measured = {f["figure"] for f in figures if f["status"] == "measured"}
+    assert {"DQN, 1 seed", "TD3, 1 seed, 128 greedy episodes every 100 steps",
+            "DDPG, Pendulum-v1, 16 seeds", "DQN, 1 to 1 024 seeds",
+            "DDPG, 1 to 1 024 seeds"} <= measured
+    assert all(f["status"] in ("measured", "not in this run") for f in figures)
+
+
+def test_run_all_gpu_quick(tmp_path: Path) -> None:
+    """``run_all.py --gpu --quick`` on this CPU (one step: the others are the quick test's
+    scripts): the JSON names the device, each figure and its status; the README table is
+    rewritten between its markers and nothing else."""
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# jaxrl\n\n{report.GPU_START}\nold table\n{report.GPU_END}\n\nafter\n")
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run_all.py"), "--gpu", "--quick", "--only", "dqn",
+         "--out-dir", str(tmp_path), "--readme", str(readme)],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
+    merged = json.loads(next(tmp_path.glob("cpu-*.json")).read_text())
+    assert merged["benchmark"] == "run_all --gpu" and merged["device"]["backend"] == "cpu"
+    assert merged["benchmarks"]["dqn"]["status"] == "ok"
+    assert (tmp_path / merged["device_slug"] / "dqn.json").exists()
+    status = {f["figure"]: f["status"] for f in merged["figures"]}
+    assert status["DQN, 1 seed"] == "measured"
+    assert status["DQN, 16 seeds"] == "not in this run"
+    assert status["TD3, 16 seeds, one final evaluation"] == "not run: not in --only"
+    text = readme.read_text()
+    assert text.startswith("# jaxrl\n\n" + report.GPU_START) and text.endswith(
+        report.GPU_END + "\n\nafter\n")
+    assert "old table" not in text and "| DQN, 1 seed |" in text and "**Quick run**" in text
+
+
+def test_gpu_plan_fits() -> None:
+    """Where every step takes its estimate, after 15 s of set-up: the required steps all run
+    within the 9 minutes, DQN's and TD3's with rejax, PPO's without its peers."""
+    elapsed, peers = 15.0, {}
+    for i, step in enumerate(gpu.PLAN):
+        runs, peers[step.name] = gpu.choose(step, list(gpu.PLAN[i + 1:]), elapsed,
+                                            gpu.BUDGET_S, True, False)
+        assert runs or not step.required, step.name
+        if runs:
+            elapsed += step.estimate_s + (step.peers_s if peers[step.name] == "run" else 0)
+    assert elapsed <= gpu.BUDGET_S
+    assert peers["dqn"] == peers["ddpg"] == "run"
+    assert peers["ppo"] == "skipped: time budget" and peers["scaling"] == "none"
+
+
+def test_run_all_gpu_budget(tmp_path: Path, monkeypatch) -> None:
+    """The budget: a step whose estimate fits runs (its peers skipped when they do not fit),
+    one that does not fit is not run, one still running at the end is stopped; each says
+    so in the JSON and the table. Without a GPU and --quick nothing runs."""
+    script = tmp_path / "fake.py"
+    script.write_text(FAKE_SCRIPT)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{report.GPU_START}\n{report.GPU_END}\n")
+    monkeypatch.setattr(gpu, "probe_device", lambda: {**FAKE_GPU, "backend": "cpu"})
+    assert gpu.main(["--out-dir", str(tmp_path), "--readme", str(readme)]) == gpu.NO_GPU
+    assert not list(tmp_path.glob("*.json"))
+    monkeypatch.setattr(gpu, "probe_device", lambda: FAKE_GPU)
+    monkeypatch.setattr(gpu, "PLAN", (
+        gpu.Step("dqn", str(script), (), 1, 1),
+        gpu.Step("ddpg", str(script), (), 1000, 1),
+        gpu.Step("scaling", str(script), ("--sleep", "60"), 1)))
+    monkeypatch.setenv("REJAX_PYTHON", sys.executable)  # a peer "installed"
+    monkeypatch.setenv("REJAX_BENCH", str(script))
+    code = run_all.main(["--gpu", "--out-dir", str(tmp_path), "--readme", str(readme),
+                         "--budget-s", "3", "--bundle", str(tmp_path / "gpu.tar")])
+    assert code == 1
+    merged = json.loads((tmp_path / "fake-gpu.json").read_text())
+    assert merged["device"]["device"] == "Fake GPU" and merged["budget_s"] == 3
+    steps = merged["benchmarks"]
+    assert steps["dqn"]["status"] == "ok" and steps["dqn"]["peers"] == "skipped: time budget"
+    assert steps["ddpg"]["status"] == "not run: time budget"
+    assert steps["scaling"]["status"].startswith("stopped: time budget")
+    assert merged["wall_s"] < 30
+    status = {f["figure"]: (f["status"], f["peer"]) for f in merged["figures"]}
+    assert status["DQN, 1 seed"] == ("measured", "skipped: time budget")
+    assert status["TD3, 1 seed, one final evaluation"][0] == "not run: time budget"
+    assert status["DQN, 1 to 1 024 seeds"][0].startswith("stopped: time budget")
+    assert status["PQN, 16 seeds, rejax's CartPole config"][0] == "not rerun"
+    text = readme.read_text()
+    assert "**fake-gpu**" in text and "| DQN, 1 seed |" in text and "| 300 |" in text
+    with tarfile.open(tmp_path / "gpu.tar") as tar:
+        names = tar.getnames()
+    assert any(n.endswith("fake-gpu.json") for n in names)
+    assert any(n.endswith("fake-gpu/dqn.json") for n in names)
 
 
 def test_run_all_reports_a_failure(tmp_path: Path, monkeypatch) -> None:
