@@ -73,7 +73,7 @@ from jaxrl.tabular.exploration import (
     select_action,
 )
 from jaxrl.tabular.planning import value_iteration
-from jaxrl.tabular.scoring import evaluate_q, model_errors
+from jaxrl.tabular.scoring import evaluate_q, model_errors, reference_optimum
 
 
 class ModelBasedConfig(struct.PyTreeNode):
@@ -262,7 +262,7 @@ def plan(config: ModelBasedConfig, state: ModelBasedState
 
 def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> ModelBasedState:
     """Zero counts, the environments reset, the (empty) model's plan; planning's optimum
-    on the exact model where there is one."""
+    on the exact model where there is one (:func:`.scoring.reference_optimum`)."""
     key, key_env = jax.random.split(key)
     s, a = setup.num_states, setup.num_actions
     _, env_state = setup.env.batch_reset(key_env, setup.env_params, config.num_envs)
@@ -283,8 +283,7 @@ def init(setup: ModelBasedSetup, config: ModelBasedConfig, key: jax.Array) -> Mo
         explore=empty(s + 1 if optimistic_plans(config.exploration, config.rmax) else s),
         env_state=env_state,
         step=jnp.zeros((), jnp.int32), key=key,
-        optimum=(value_iteration(setup.model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
-                 if setup.score else None))
+        optimum=reference_optimum(setup.model.mdp, config.gamma) if setup.score else None)
     certain, explore = plan(config, state)
     return state.replace(plan=certain, explore=explore)
 

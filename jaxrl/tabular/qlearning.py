@@ -49,8 +49,7 @@ from jaxrl.checks import (
 from jaxrl.envs.tabular import ExactModel, exact_model
 from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.tabular.bellman import PlanningResult
-from jaxrl.tabular.planning import value_iteration
-from jaxrl.tabular.scoring import evaluate_q
+from jaxrl.tabular.scoring import evaluate_q, reference_optimum
 from jaxrl.targets import q_learning_target, q_learning_update
 
 EXPLORATIONS = ("noisy_argmax", "epsilon_greedy")
@@ -281,7 +280,7 @@ def init(setup: QLearningSetup, config: QLearningConfig, key: jax.Array) -> QLea
     against where the exact model is known."""
     optimum = None
     if setup.score:
-        optimum = value_iteration(setup.model.mdp, config.gamma, tol=1e-6, max_sweeps=10_000)
+        optimum = reference_optimum(setup.model.mdp, config.gamma)
     return QLearningState(
         q=jnp.zeros((setup.env.observation_space(setup.env_params).n,
                      setup.env.action_space(setup.env_params).n), jnp.float32),
