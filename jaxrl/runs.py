@@ -19,6 +19,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxrl import driver, presets
+from jaxrl import checkpointing, driver, presets
 from jaxrl.driver import hosts
 
 CONFIG, METRICS, SUMMARY, PLOT, CHECKPOINTS, TIMES = (
@@ -70,58 +72,40 @@ def keys_of(info: dict[str, Any]) -> jax.Array:
     return jax.random.split(jax.random.key(info["seed"]), info["seeds"])
 
 
-def _manager(folder: Path, create: bool = False):
-    import orbax.checkpoint as ocp
-
-    return ocp.CheckpointManager(
-        Path(folder).absolute() / CHECKPOINTS,
-        options=ocp.CheckpointManagerOptions(max_to_keep=2, create=create,
-                                             enable_async_checkpointing=False),
-        item_handlers=ocp.StandardCheckpointHandler())
+def checkpoints(folder: Path) -> checkpointing.Checkpoints:
+    """The run folder's checkpoints, one orbax manager for a whole run: ``with
+    runs.checkpoints(folder) as saved: ... saved.save(snapshot)`` after each chunk (see
+    :meth:`jaxrl.checkpointing.Checkpoints.save`)."""
+    return checkpointing.Checkpoints(Path(folder) / CHECKPOINTS)
 
 
 def save_checkpoint(folder: Path, snapshot: driver.Snapshot) -> None:
-    """Save ``snapshot`` as checkpoint ``snapshot.chunk`` (orbax writes it to a
-    temporary folder and renames it when complete: a save cut short never replaces the
-    last good checkpoint; the two newest are kept). In a run over several processes
-    every process calls it with its own snapshot (:func:`jaxrl.driver.hosts.to_global`)."""
-    import orbax.checkpoint as ocp
-
-    host = snapshot.to_host()
-    if jax.process_count() > 1:  # one row per process, each written by its process
-        host = hosts.to_global(host)
-    manager = _manager(folder, create=True)
-    manager.save(snapshot.chunk, args=ocp.args.StandardSave(host))
-    manager.wait_until_finished()
-    manager.close()
+    """Save ``snapshot`` as checkpoint ``snapshot.chunk``, opening the folder's
+    checkpoints for this save alone (a run saves through one :func:`checkpoints`)."""
+    with checkpoints(folder) as saved:
+        saved.save(snapshot)
 
 
-def latest_checkpoint(folder: Path) -> dict[str, np.ndarray] | None:
-    """The newest checkpoint's arrays (``None`` if there is none), or a
-    :class:`RunError` naming a checkpoint that cannot be read. In a run over several
-    processes each reads its own row; read by one process, a run of ``P`` processes
-    gives every leaf with a leading axis of ``P``."""
+def latest_checkpoint(folder: Path, say: Callable[[str], None] | None = None
+                      ) -> dict[str, np.ndarray] | None:
+    """The newest readable checkpoint's arrays (``None`` if there is none). Newer ones
+    that do not read are passed over, said in one line (``say``, default: a ``jaxrl:
+    note:`` on stderr) and left as they are; a :class:`RunError` (one line) when none
+    reads. In a run over several processes each reads its own row; read by one process,
+    a run of ``P`` processes gives every leaf with a leading axis of ``P``."""
     if not (Path(folder) / CHECKPOINTS).is_dir():
         return None
-    manager = _manager(folder)
-    steps = manager.all_steps()
-    if not steps:
-        return None
-    step = max(steps)
-    import orbax.checkpoint as ocp
+    host, step, passed = checkpointing.read_newest(Path(folder) / CHECKPOINTS)
+    if host is None and passed:
+        raise RunError(f"{folder}: no checkpoint reads: {'; '.join(passed)}")
+    if passed:
+        (say or _note)(f"{', '.join(passed)}; going on from {CHECKPOINTS}/{step}")
+    return host
 
-    try:
-        target = hosts.restore_target(manager.item_metadata(step))
-        return hosts.local_rows_of(manager.restore(step, args=ocp.args.StandardRestore(target)))
-    except Exception as error:  # orbax/tensorstore raise many kinds: one line for all
-        older = [s for s in steps if s != step]
-        hint = (f"; the previous one ({CHECKPOINTS}/{max(older)}) is intact: remove "
-                f"{CHECKPOINTS}/{step} to go on from it" if older else "")
-        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise RunError(f"{folder}: checkpoint {CHECKPOINTS}/{step} is unreadable "
-                       f"({type(error).__name__}: {first}){hint}") from None
-    finally:
-        manager.close()
+
+def _note(text: str) -> None:
+    if jax.process_index() == 0:
+        print(f"jaxrl: note: {text}", file=sys.stderr, flush=True)
 
 
 def append_rows(folder: Path, rows: list[dict[str, Any]]) -> None:

@@ -1,8 +1,9 @@
 """Exact resume: a real ``jaxrl train`` process, stopped by SIGINT or SIGTERM in the
 middle of training, saves and exits (130 / 143) with a line that says how to go on;
 ``jaxrl train --resume`` then ends with parameters, metrics and curve bit-identical to
-a run that was never stopped. A corrupt checkpoint is one clear line, and a
-non-finite loss stops the run keeping the last finite checkpoint."""
+a run that was never stopped. A damaged newest checkpoint is passed over (one line
+says so, nothing is deleted), and a non-finite loss stops the run keeping the last
+finite checkpoint."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -75,17 +77,84 @@ def test_stopped_and_resumed_is_bit_identical(tmp_path, reference, signum):
     assert (out / "metrics.csv").read_text() == (reference / "metrics.csv").read_text()
 
 
-def test_a_corrupt_checkpoint_is_one_clear_line(tmp_path, reference, capsys):
+def _damage(step: Path, how: str) -> None:
+    """Damage checkpoint ``step``: its arrays' data files cut to a third, or its array
+    metadata gone."""
+    if how == "truncated":
+        for f in step.glob("default/**/d/*"):
+            f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])
+    else:
+        (step / "default" / "_METADATA").unlink()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*")
+            if f.is_file()}
+
+
+def _clean_notes(stderr: str) -> list[str]:
+    """The ``jaxrl: note:`` lines of ``stderr``, which holds nothing else (no traceback,
+    no absl or TensorStore lines)."""
+    lines = stderr.strip().splitlines()
+    assert all(line.startswith("jaxrl: note: ") for line in lines), stderr
+    assert not any(noise in stderr for noise in ("Traceback", "absl", "tensorstore_spec",
+                                                 "pybind11", "Event loop")), stderr
+    return lines
+
+
+def test_a_damaged_newest_checkpoint_is_passed_over_and_the_resume_is_exact(tmp_path,
+                                                                             reference):
+    """``--resume`` goes on from the newest checkpoint that reads, saying so in one line;
+    the damaged one is moved aside, not deleted, so that the chunk is saved anew; the run
+    ends bit-identical to the one never damaged."""
     out = tmp_path / "run"
     shutil.copytree(reference, out)
-    latest = max((out / "checkpoints").iterdir(), key=lambda p: int(p.name))
-    for f in latest.rglob("*"):
-        if f.is_file() and f.stat().st_size > 100:
-            f.write_bytes(f.read_bytes()[: f.stat().st_size // 3])  # truncated
+    _damage(out / "checkpoints" / "15", "truncated")
+    damaged = _files(out / "checkpoints" / "15")
+    resumed = subprocess.run([sys.executable, "-m", "jaxrl.cli", "train", "--resume", str(out),
+                              "--no-progress"], capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    passed, aside = _clean_notes(resumed.stderr)
+    assert passed.startswith("jaxrl: note: checkpoints/15 is unreadable (") and \
+        passed.endswith("); going on from checkpoints/14"), passed
+    assert "resuming after chunk 14" in resumed.stdout
+    moved = [p for p in (out / "checkpoints").iterdir() if p.name.startswith("15.damaged-")]
+    assert len(moved) == 1 and f"moved aside to checkpoints/{moved[0].name}" in aside
+    assert _files(moved[0]) == damaged  # kept as it was
+    a, b = jaxrl.load(out), jaxrl.load(reference)
+    assert a.complete and a.chunks == b.chunks == 15
+    for x, y in zip(_leaves(a.state), _leaves(b.state), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert (out / "metrics.csv").read_text() == (reference / "metrics.csv").read_text()
+
+
+@pytest.mark.parametrize("how", ["truncated", "no_metadata"])
+def test_eval_of_a_damaged_newest_checkpoint_uses_the_previous_one(tmp_path, reference,
+                                                                   capfd, how):
+    out = tmp_path / "run"
+    shutil.copytree(reference, out)
+    _damage(out / "checkpoints" / "15", how)
+    before = _files(out)
+    assert cli.main(["eval", str(out)]) == 0
+    (note,) = _clean_notes(capfd.readouterr().err)
+    reason = "default/_METADATA is missing" if how == "no_metadata" else "out of range: "
+    assert note.startswith(f"jaxrl: note: checkpoints/15 is unreadable ({reason}"), note
+    assert note.endswith("; going on from checkpoints/14")
+    assert _files(out) == before  # nothing deleted, moved or written
+    assert jaxrl.load(out).chunks == 14
+
+
+def test_no_readable_checkpoint_is_one_clear_line(tmp_path, reference, capfd):
+    out = tmp_path / "run"
+    shutil.copytree(reference, out)
+    _damage(out / "checkpoints" / "15", "truncated")
+    _damage(out / "checkpoints" / "14", "no_metadata")
     assert cli.main(["eval", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("jaxrl: error:") and "unreadable" in err and "intact" in err
-    assert len(err.splitlines()) == 1
+    err = capfd.readouterr().err.strip()
+    assert err.startswith(f"jaxrl: error: {out}: no checkpoint reads: checkpoints/15 is "
+                          "unreadable (out of range: "), err
+    assert err.endswith("; checkpoints/14 is unreadable (default/_METADATA is missing)")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "absl" not in err
 
 
 def test_a_non_finite_loss_stops_keeping_the_last_finite_checkpoint(tmp_path, capsys):

@@ -102,9 +102,10 @@ def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
 
     def checkpoint(snapshot: driver.Snapshot) -> None:
         if stop.reason is None:  # keep the last finite checkpoint
-            runs.save_checkpoint(folder, snapshot)
+            saved.save(snapshot)
 
-    with report.Bar(total, info["seeds"], unit, "", progress and main) as bar:
+    with runs.checkpoints(folder) as saved, \
+            report.Bar(total, info["seeds"], unit, "", progress and main) as bar:
         result = driver.run(algo, config, keys, hook=hook, checkpoint=checkpoint,
                             resume=plan.resume, stop=stop)
     if jax.process_count() > 1:  # a signal to one process stopped them all: say which

@@ -17,6 +17,7 @@ from jax.sharding import PartitionSpec as P
 from jaxrl.devices import pad_rows, padded_seeds, seed_mesh, shard_seeds
 from jaxrl.driver import groups, hosts
 from jaxrl.driver.loop import Algorithm, Curve, _chunk, _curve, _start
+from jaxrl.driver.snapshots import Snapshot, _Outputs, _restore
 
 
 @dataclass
@@ -49,64 +50,6 @@ class Progress:
     def eval_return(self) -> np.ndarray:
         """``[seeds]`` mean greedy return of this evaluation, per seed."""
         return self.evaluation["return"]
-
-
-@dataclass
-class Snapshot:
-    """Everything a run needs to go on exactly where it stopped, after ``chunk`` chunks:
-    the driver's carry (every seed's agent state: parameters, optimiser states, replay
-    memory, environment states, keys, counters), the first evaluation and the outputs of
-    the chunks done. :func:`run` hands one to its ``checkpoint`` callback after each
-    chunk; :meth:`to_host` makes it a flat dict of numpy arrays (keys as their raw
-    data), which :func:`run` takes back as ``resume``."""
-
-    chunk: int
-    carry: Any
-    first: dict[str, Any]
-    chunks: list[Any]
-
-    def to_host(self) -> dict[str, np.ndarray]:
-        """``{"chunk": ..., "leaf_00000": ..., ...}``: the carry's, the first
-        evaluation's and the stacked chunk outputs' leaves, on the host."""
-        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *self.chunks)
-        leaves = jax.tree.leaves((self.carry, self.first, stacked))
-        leaves = jax.device_get([_key_data(x) for x in leaves])
-        return {"chunk": np.asarray(self.chunk, np.int64),
-                **{f"leaf_{i:05d}": np.asarray(x) for i, x in enumerate(leaves)}}
-
-
-def _key_data(x):
-    if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
-        return jax.random.key_data(x)
-    return x
-
-
-def _restore(host: dict[str, np.ndarray], like: tuple, impl: Any) -> Snapshot:
-    """The :class:`Snapshot` of ``host`` (from :meth:`Snapshot.to_host`), shaped as
-    ``like`` (``(carry, first, one chunk's outputs)`` shapes); ``ValueError`` when it
-    does not fit (another config, seeds or version)."""
-    chunk = int(host["chunk"])
-    carry, first, out = like
-    stacked = jax.tree.map(lambda x: jax.ShapeDtypeStruct((chunk, *x.shape), x.dtype), out)
-    expected, treedef = jax.tree.flatten((carry, first, stacked))
-    names = sorted(k for k in host if k.startswith("leaf_"))
-    if chunk < 1 or len(names) != len(expected):
-        raise ValueError("the checkpoint does not match this run (another algorithm, "
-                         "config or number of seeds)")
-    leaves = []
-    for name, want in zip(names, expected, strict=True):
-        x = host[name]
-        is_key = jax.dtypes.issubdtype(want.dtype, jax.dtypes.prng_key)
-        shape = jax.eval_shape(lambda k: jax.random.key_data(k), want).shape if is_key \
-            else want.shape
-        if tuple(x.shape) != tuple(shape):
-            raise ValueError(f"the checkpoint does not match this run: {name} has shape "
-                             f"{tuple(x.shape)}, this config needs {tuple(shape)}")
-        leaves.append(jax.random.wrap_key_data(jnp.asarray(x), impl=impl) if is_key
-                      else jnp.asarray(x, want.dtype))
-    carry, first, stacked = jax.tree.unflatten(treedef, leaves)
-    return Snapshot(chunk, carry, first,
-                    [jax.tree.map(lambda x, i=i: x[i], stacked) for i in range(chunk)])
 
 
 @dataclass
@@ -219,7 +162,7 @@ def run(
     total = schedule.num_chunks * per_chunk
     if resume is None:
         carry, first = start_c(config, keys)
-        first, done, outputs = real(first), 0, []
+        first, done, outputs = real(jax.device_get(first)), 0, []
     else:
         like = jax.eval_shape(lambda c, f, o: (real_carry(c), real(f), real(o)),
                               carry_shape, jax.eval_shape(start, config, keys)[1],
@@ -228,6 +171,7 @@ def run(
         carry = snap.carry if width == seeds else _pad_carry(snap.carry, carry_axes, width)
         carry = jax.device_put(carry, start_c.output_shardings[0])
         first, done, outputs = snap.first, snap.chunk, snap.chunks
+    history = _Outputs(None if resume is None else snap.stacked)  # outputs, stacked
     def report(out: tuple[Any, Any]) -> None:  # every seed's numbers, in every process
         if hook is not None:
             evaluation, metrics = exchange(out)
@@ -244,21 +188,22 @@ def run(
     report(outputs[-1] if outputs else (first, {}))
     while done < schedule.num_chunks and not stopping():
         carry, out = chunk_c(config, carry)
-        out = real(out)
+        out = real(jax.device_get(out))  # on the host: no device buffers kept per chunk
         outputs.append(out)
+        history.append(out)
         done += 1
         report(out)
         if checkpoint is not None:
-            checkpoint(Snapshot(done, real_carry(carry), first, outputs))
+            checkpoint(Snapshot(done, real_carry(carry), first, list(outputs),
+                                history.stacked()))
     jax.block_until_ready(carry)
     wall_s = time.perf_counter() - t0
     if not outputs:  # stopped before the first chunk: a curve of one point
         outputs = [jax.tree.map(lambda x: jnp.zeros((seeds, 0, *x.shape[1:]), x.dtype),
                                 jax.eval_shape(chunk, config, carry_shape)[1])]
-        stack = partial(jnp.concatenate, axis=1)
+        chunks = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=1), *outputs)
     else:
-        stack = partial(jnp.stack, axis=1)
-    chunks = jax.tree.map(lambda *xs: stack(xs), *outputs)
+        chunks = jax.tree.map(lambda x: np.moveaxis(x, 0, 1), history.stacked())
     curve = jax.vmap(lambda f, c: _curve(schedule, f, c, done))(
         *((first, chunks) if part is None else exchange((first, chunks))))
     # every leaf with its seed axis again (the `shared` ones were kept once)
