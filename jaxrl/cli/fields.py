@@ -40,13 +40,19 @@ def field_types(config_class: type) -> dict[str, Any]:
 def check_name(config_class: type, name: str) -> str:
     """``name`` if it is a field of the config, else a :class:`ConfigError` with the
     closest names."""
-    names = field_types(config_class)
+    return check_in(config_class.__name__, list(field_types(config_class)), name)
+
+
+def check_in(class_name: str, names: list[str], name: str) -> str:
+    """``name`` if it is one of the fields ``names`` of the config class ``class_name``
+    (the command line has them from the config's source before importing it), else a
+    :class:`ConfigError` with the closest names."""
     if name in names:
         return name
     close = difflib.get_close_matches(name, names, n=3)
     hint = f"; did you mean {' or '.join(close)}?" if close else \
         f" (fields: {', '.join(names)})"
-    raise ConfigError(f"{config_class.__name__} has no field {name!r}{hint}")
+    raise ConfigError(f"{class_name} has no field {name!r}{hint}")
 
 
 def parse(name: str, kind: Any, value: Any, default: Any = None) -> Any:

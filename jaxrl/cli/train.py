@@ -6,7 +6,6 @@ after the chunk running, save, and say how to resume (``jaxrl train --resume DIR
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import signal
 import sys
@@ -156,13 +155,13 @@ def precheck(args: argparse.Namespace) -> Request:
     changes: dict[str, Any] = {}
     if args.config is not None:
         for name, value in fields.read_file(args.config).items():
-            changes[_field(learner, kinds, name)] = value
-            _parse(kinds, name, value, f"--config {args.config}")
+            changes[fields.check_in(learner.config, list(kinds), name)] = value
+            _parse(kinds, name, value)
     given: dict[str, tuple[str, Any]] = {}  # field -> (the option that set it, value)
 
     def ask(option: str, name: str, value: Any) -> None:
-        name = _field(learner, kinds, name)
-        parsed = _parse(kinds, name, value, option)
+        name = fields.check_in(learner.config, list(kinds), name)
+        parsed = _parse(kinds, name, value)
         if name in given and given[name][1] != parsed:
             raise UsageError(f"{given[name][0]} and {option} both set {name} "
                              f"({given[name][1]!r} and {parsed!r}): give it once")
@@ -189,17 +188,7 @@ def precheck(args: argparse.Namespace) -> Request:
     return Request(args, seeds, seed, changes)
 
 
-def _field(learner: presets.Learner, kinds: dict[str, Any], name: str) -> str:
-    """``name`` if it is a field of the learner's config, else one line with the closest."""
-    if name in kinds:
-        return name
-    close = difflib.get_close_matches(name, kinds, n=3)
-    hint = f"; did you mean {' or '.join(close)}?" if close else \
-        f" (fields: {', '.join(kinds)})"
-    raise fields.ConfigError(f"{learner.config} has no field {name!r}{hint}")
-
-
-def _parse(kinds: dict[str, Any], name: str, value: Any, option: str) -> Any:
+def _parse(kinds: dict[str, Any], name: str, value: Any) -> Any:
     """``value`` parsed as the field's annotated type (as the config will parse it)."""
     if kinds[name] is None:  # pragma: no cover - every config's types read today
         return value
