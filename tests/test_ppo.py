@@ -12,7 +12,6 @@ from gymnax.environments import spaces
 
 from jaxrl.deep import ppo
 from jaxrl.envs.probes import ActionReward, ConstantReward, ObservationReward, TimeLimit
-from jaxrl.targets import gae_advantages
 
 GAMMA = 0.9
 
@@ -50,23 +49,51 @@ def test_observation_reward_values_with_normalised_observations():
     assert float(state.obs_stats.count) == pytest.approx(6_400, rel=1e-4)
 
 
-def test_time_limit_value_needs_the_truncation_bootstrap(monkeypatch):
+def test_time_limit_value_needs_the_truncation_bootstrap():
     """V = 1/(1-γ) = 10 when truncation bootstraps from V(S'); treating the time limit as a
-    termination (as a PPO that ignored ``truncated`` would) learns far less."""
+    termination (``bootstrap_truncation=False``, the peers' convention) learns far less."""
     config = _probe_config(total_steps=12_800, eval_every=12_800)
     state, _ = ppo.train(config, jax.random.key(0), env=TimeLimit())
     np.testing.assert_allclose(_values(config, TimeLimit(), state, [[0.0]]), [10.0],
                                atol=0.3)
+    peers = config.replace(bootstrap_truncation=False)
+    state, _ = ppo.train(peers, jax.random.key(0), env=TimeLimit())
+    assert _values(peers, TimeLimit(), state, [[0.0]])[0] < 7.0
 
-    def ignoring_truncation(config, tr, value, value_next):
-        return gae_advantages(tr.reward, tr.terminated | tr.truncated,
-                              jnp.zeros_like(tr.truncated), value, value_next,
-                              config.gamma, config.gae_lambda)
 
-    monkeypatch.setattr(ppo, "advantages", ignoring_truncation)
-    wrong = config.replace(eval_episodes=3)  # another static field: a fresh trace
-    state, _ = ppo.train(wrong, jax.random.key(0), env=TimeLimit())
-    assert _values(wrong, TimeLimit(), state, [[0.0]])[0] < 7.0
+def _gae_ending_every_episode(reward, done, value, last_value, gamma, lam):
+    """GAE as PureJaxRL and CleanRL write it, by hand: ``done`` ends the return, the
+    next value is V(S_{t+1}), and ``last_value`` follows the rollout's last step."""
+    advantage, future = np.zeros_like(reward), np.zeros_like(last_value)
+    for t in reversed(range(len(reward))):
+        v_next = last_value if t == len(reward) - 1 else value[t + 1]
+        delta = reward[t] + gamma * v_next * (1 - done[t]) - value[t]
+        future = delta + gamma * lam * (1 - done[t]) * future
+        advantage[t] = future
+    return advantage
+
+
+def test_truncation_as_termination_is_the_peers_gae():
+    """With ``bootstrap_truncation=False`` the advantages are those of the peers' GAE (a
+    truncation ends the return, V(S_{t+1}) from the acting pass, V after the rollout)."""
+    config = _probe_config(bootstrap_truncation=False, gae_lambda=0.8)
+    setup = ppo.make(config, ObservationReward())
+    state = ppo.init(setup, config, jax.random.key(0))
+    _, ro = ppo.collect_rollout(setup, config, state, jax.random.key(1))
+    tr, (_, _, value) = ro.transitions, ro.extras
+    # an episode ends by termination at t = 3 and by truncation at t = 9, in every env
+    tr = tr.replace(terminated=tr.terminated.at[3].set(True),
+                    truncated=tr.truncated.at[9].set(True))
+    obs_after = tr.next_obs[-1] + 0.5  # not the last next observation: V of it is used
+    ended, value_next = ppo.next_values(setup, config, state.params, state.obs_stats, tr,
+                                        value, obs_after)
+    advantage, _ = ppo.advantages(config, ended, value, value_next)
+    last_value = _values(config, ObservationReward(), state, obs_after)
+    expected = _gae_ending_every_episode(
+        np.asarray(tr.reward), np.asarray(tr.terminated | tr.truncated, np.float32),
+        np.asarray(value), last_value, config.gamma, config.gae_lambda)
+    np.testing.assert_allclose(advantage, expected, rtol=1e-5, atol=1e-6)
+    assert not ended.truncated.any() and bool(ended.terminated[9].all())
 
 
 def test_action_reward_greedy_picks_the_rewarded_action():

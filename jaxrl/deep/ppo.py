@@ -5,14 +5,15 @@ optimization algorithms", 2017], implemented as PureJaxRL and Huang et al. (2022
 
     Initialize policy π_θ and value V_φ (one ActorCritic)                   init
     Loop for each iteration:                                                 train_step
-        Run π_θ in N environments for T steps: (S_t, A_t, R_t, S'_t)        collect_rollout
-        Normalise the observations with their running statistics (switch)   update_stats
-        Evaluate log π_old(A_t|S_t), V(S_t), V(S'_t) in one batched call     evaluate_rollout
+        Run π_θ in N environments for T steps: (S_t, A_t, R_t, S'_t),
+            keeping log π_old(A_t|S_t) and V(S_t) of the acting pass         collect_rollout
+        V(S'_t) of the true next observations (the critic alone)            next_values
         Advantages Â_t = G^λ_t - V(S_t) by GAE(λ)                            advantages
         For K epochs, for each of M minibatches of the N T samples:          update_epochs
             maximise the clipped surrogate
             min(ρ Â, clip(ρ, 1 ± ε) Â), ρ = π_θ(A|S) / π_old(A|S),
             minus c_v × value loss, plus c_e × entropy                       loss_fn, update
+        Merge the rollout's observations into the running statistics        update_stats
     The greedy policy: the mode of π_θ (argmax, or μ clipped to the bounds)  greedy_action
 
 The environment contract (:class:`jaxrl.envs.wrappers.AutoReset`) gives the true final
@@ -21,7 +22,9 @@ on the rollout's last step, never past a termination
 (:func:`jaxrl.targets.gae_advantages`).
 
 Switches and options (:class:`PPOConfig`): observation normalisation (running mean and
-variance in the state; :class:`jaxrl.deep.policies.RunningStats`), per-minibatch
+variance in the state, :class:`jaxrl.deep.policies.RunningStats`; an iteration's rollout
+and updates use the statistics of the earlier rollouts, so the updates see the inputs
+the policy acted on, and its own observations join them after), per-minibatch
 advantage normalisation, a clipped value loss (``vf_clip``; ``inf``: the plain squared
 error), ``optax.clip_by_global_norm`` then Adam(ε = 1e-5), a linear decay of the step
 size over the run's gradient steps. ``Discrete`` actions use a softmax policy, ``Box``
@@ -86,6 +89,10 @@ class PPOConfig(struct.PyTreeNode):
       activation: hidden activation (:data:`jaxrl.deep.networks.ACTIVATIONS`).
       normalize_observations: feed the networks ``(s - μ) / σ`` from running statistics.
       normalize_advantages: standardise Â within each minibatch.
+      bootstrap_truncation: bootstrap a truncated episode's return from ``V`` of its
+        true final observation (``False``: end it like a termination and take
+        ``V(S_{t+1})`` from the acting pass, as PureJaxRL, CleanRL and rejax do, so the
+        critic runs only on the observations after the rollout).
       log_std_init: the Gaussian policy's initial log σ (``Box`` actions).
       eval_every: environment steps between greedy evaluations.
       eval_episodes: greedy episodes per evaluation.
@@ -113,6 +120,7 @@ class PPOConfig(struct.PyTreeNode):
     activation: str = struct.field(pytree_node=False, default="tanh")
     normalize_observations: bool = struct.field(pytree_node=False, default=False)
     normalize_advantages: bool = struct.field(pytree_node=False, default=True)
+    bootstrap_truncation: bool = struct.field(pytree_node=False, default=True)
     log_std_init: float = struct.field(pytree_node=False, default=0.0)
     eval_every: int = struct.field(pytree_node=False, default=50_000)
     eval_episodes: int = struct.field(pytree_node=False, default=16)
@@ -228,17 +236,36 @@ def init(setup: PPOSetup, config: PPOConfig, key: jax.Array) -> PPOState:
 
 
 def collect_rollout(setup: PPOSetup, config: PPOConfig, state: PPOState, key):
-    """T steps of the N environments with ``A_t ~ π_θ(·|S_t)``: ``(env_state, Rollout)``;
-    the rollout's ``extras`` are the sampled (unclipped) actions."""
+    """T steps of the N environments with ``A_t ~ π_θ(·|S_t)``: ``(env_state, Rollout)``.
+    The rollout's ``extras`` are ``(A_t, log π_old(A_t|S_t), V(S_t))``, from the one
+    network call that chose the action (``A_t`` the unclipped sample)."""
 
     def act(obs, key):
-        head, log_std, _ = setup.network.apply(
+        head, log_std, value = setup.network.apply(
             state.params, features(setup, config, state.obs_stats, obs))
         action = policies.sample(setup.network.discrete, key, head, log_std)
-        return env_action(setup, action), action
+        log_prob = policies.log_prob(setup.network.discrete, head, log_std, action)
+        return env_action(setup, action), (action, log_prob, value)
 
     return rollout.collect(setup.env, setup.env_params, state.env_state, act, key,
                            config.num_steps)
+
+
+def next_values(setup: PPOSetup, config: PPOConfig, params, stats: RunningStats,
+                transitions, value, obs_after) -> tuple[Any, jax.Array]:
+    """What GAE bootstraps from: ``(transitions, V(S'_t))``. By default ``V`` of the true
+    next observations ``[T, N, ...]`` (the final one where an episode ended), for a
+    truncation and the rollout's end. With ``bootstrap_truncation=False`` a truncation
+    counts as a termination, and ``V(S'_t) = V(S_{t+1})`` from the acting pass, then
+    ``V`` of ``obs_after`` (the observations after the rollout) at its end. The policy
+    head's outputs are unused, so XLA computes the critic alone."""
+    critic = lambda obs: setup.network.apply(  # noqa: E731
+        params, features(setup, config, stats, obs))[2]
+    if config.bootstrap_truncation:
+        return transitions, critic(transitions.next_obs)
+    ended = transitions.replace(terminated=transitions.terminated | transitions.truncated,
+                                truncated=jnp.zeros_like(transitions.truncated))
+    return ended, jnp.concatenate([value[1:], critic(obs_after)[None]])
 
 
 def update_stats(setup: PPOSetup, config: PPOConfig, stats: RunningStats,
@@ -249,17 +276,6 @@ def update_stats(setup: PPOSetup, config: PPOConfig, stats: RunningStats,
         return stats
     x = preprocess(obs, setup.env.observation_space(setup.env_params))
     return stats.update(jnp.reshape(x, (-1, x.shape[-1])))
-
-
-def evaluate_rollout(setup: PPOSetup, config: PPOConfig, params, stats: RunningStats,
-                     transitions, action):
-    """One batched network call over ``S_t`` and ``S'_t`` (``[2, T, N]``), with the
-    statistics that the updates use: ``(log π_old(A_t|S_t), V(S_t), V(S'_t))``."""
-    obs = jax.tree.map(lambda s, s_next: jnp.stack([s, s_next]),
-                       transitions.obs, transitions.next_obs)
-    head, log_std, value = setup.network.apply(params, features(setup, config, stats, obs))
-    log_prob = policies.log_prob(setup.network.discrete, head[0], log_std, action)
-    return log_prob, value[0], value[1]
 
 
 def advantages(config: PPOConfig, transitions, value, value_next):
@@ -324,19 +340,19 @@ def update_epochs(setup: PPOSetup, config: PPOConfig, params, opt_state, data: B
 
 
 def train_step(setup: PPOSetup, config: PPOConfig, state: PPOState):
-    """One iteration: a rollout of N T steps, the statistics, GAE, K epochs of updates."""
+    """One iteration: a rollout of N T steps, GAE, K epochs of updates, the statistics."""
     key, key_rollout, key_update = jax.random.split(state.key, 3)
     env_state, ro = collect_rollout(setup, config, state, key_rollout)
-    transitions, action = ro.transitions, ro.extras
-    stats = update_stats(setup, config, state.obs_stats, transitions.obs)
-    log_prob, value, value_next = evaluate_rollout(setup, config, state.params, stats,
-                                                   transitions, action)
-    advantage, target = advantages(config, transitions, value, value_next)
+    transitions, (action, log_prob, value) = ro.transitions, ro.extras
+    ended, value_next = next_values(setup, config, state.params, state.obs_stats,
+                                    transitions, value, env_state.obs)
+    advantage, target = advantages(config, ended, value, value_next)
     data = rollout.flatten_time(Batch(
-        x=features(setup, config, stats, transitions.obs), action=action,
+        x=features(setup, config, state.obs_stats, transitions.obs), action=action,
         log_prob=log_prob, value=value, advantage=advantage, target=target))
     params, opt_state, metrics = update_epochs(setup, config, state.params, state.opt_state,
                                                jax.lax.stop_gradient(data), key_update)
+    stats = update_stats(setup, config, state.obs_stats, transitions.obs)
     step = state.step + config.num_envs * config.num_steps
     updates = jnp.asarray(config.update_epochs * config.num_minibatches, jnp.int32)
     return PPOState(params=params, opt_state=opt_state, obs_stats=stats, env_state=env_state,
@@ -367,7 +383,7 @@ def run(config: PPOConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
 
 __all__ = [
     "ALGORITHM", "Batch", "PPOConfig", "PPOSetup", "PPOState", "advantages",
-    "check_values", "collect_rollout", "env_action", "evaluate_rollout", "features",
-    "greedy_action", "init", "loss_fn", "make", "optimizer", "pendulum_config", "run",
+    "check_values", "collect_rollout", "env_action", "features", "greedy_action",
+    "init", "loss_fn", "make", "next_values", "optimizer", "pendulum_config", "run",
     "train", "train_step", "update", "update_epochs", "update_stats",
 ]
