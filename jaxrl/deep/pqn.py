@@ -269,12 +269,16 @@ def learn(setup: PQNSetup, config: PQNConfig, params, opt_state, transitions, ta
     minibatches (:func:`jaxrl.deep.rollout.epochs`): ``(params, opt_state, mean loss)``."""
 
     def step(carry, batch):
-        params, opt_state, loss = update_q(setup, config, *carry, *batch)
+        (obs, action), targets = batch
+        minibatch = Transition(obs=obs, action=action, reward=None, next_obs=None,
+                               terminated=None, truncated=None)  # what loss_fn reads
+        params, opt_state, loss = update_q(setup, config, *carry, minibatch, targets)
         return (params, opt_state), {"loss": loss}
 
+    # Only (S_t, A_t) and the targets are shuffled: the rest of each transition is spent.
+    data = rollout.flatten_time(((transitions.obs, transitions.action), targets))
     (params, opt_state), metrics = rollout.epochs(
-        step, (params, opt_state), rollout.flatten_time((transitions, targets)), key,
-        config.update_epochs, config.num_minibatches)
+        step, (params, opt_state), data, key, config.update_epochs, config.num_minibatches)
     return params, opt_state, metrics["loss"]
 
 

@@ -14,6 +14,7 @@ recursions of :mod:`jaxrl.targets` (``lambda_returns``, ``gae_advantages``) take
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -62,12 +63,27 @@ def collect(env: AutoReset, env_params: Any, env_state: Any,
 def minibatches(key: jax.Array, data: Any, num_minibatches: int) -> Any:
     """Shuffle the rows of ``data`` (leaves ``[B, ...]``) and cut them into
     ``num_minibatches`` minibatches: leaves ``[num_minibatches, B / num_minibatches, ...]``
-    (``B`` must divide; the learners' configs check it)."""
-    size = jax.tree.leaves(data)[0].shape[0]
+    (``B`` must divide; the learners' configs check it).
+
+    The leaves of one dtype are gathered together, as the columns of one ``[B, F]``
+    array, then cut apart: one gather per dtype rather than one per leaf, a few small
+    ops fewer per epoch, which is what a single seed's iteration is made of. The rows
+    are the same as a gather per leaf would give, bit for bit."""
+    leaves, treedef = jax.tree.flatten(data)
+    size = leaves[0].shape[0]
     order = jax.random.permutation(key, size)
-    return jax.tree.map(
-        lambda x: jnp.reshape(x[order], (num_minibatches, size // num_minibatches,
-                                          *x.shape[1:])), data)
+    out: list[Any] = [None] * len(leaves)
+    for dtype in dict.fromkeys(x.dtype for x in leaves):
+        group = [i for i, x in enumerate(leaves) if x.dtype == dtype]
+        columns = jnp.concatenate([jnp.reshape(leaves[i], (size, -1)) for i in group], 1)
+        shuffled = jnp.reshape(columns[order], (num_minibatches, size // num_minibatches, -1))
+        start = 0
+        for i in group:
+            width = math.prod(leaves[i].shape[1:])
+            out[i] = jnp.reshape(shuffled[..., start:start + width],
+                                 (*shuffled.shape[:2], *leaves[i].shape[1:]))
+            start += width
+    return jax.tree.unflatten(treedef, out)
 
 
 def epochs(update: Callable[[Any, Any], tuple[Any, dict[str, jax.Array]]], carry: Any,
