@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,7 +51,7 @@ use_cpu_cores()  # one XLA device per core: seeds split over them (before gymnax
 
 import common  # noqa: E402
 
-from jaxrl.deep import dqn, ppo, pqn, reinforce, rollout  # noqa: E402
+from jaxrl.deep import dqn, policies, ppo, pqn, reinforce, rollout  # noqa: E402
 from jaxrl.presets import preset  # noqa: E402
 
 PARTS = ("learning", "speed", "profile", "minatar")
@@ -194,25 +195,50 @@ def ours(module, config, seeds: int) -> dict:
             "final_return": _stats(result.curve.final_return)}
 
 
-def speed(quick: bool) -> list[dict]:
-    """Each race at 1 and 16 seeds: jaxrl, then the peer in its own process."""
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median env steps/s (the lower middle one for an even count), with the
+    rates of all runs beside it."""
+    ordered = sorted(runs, key=lambda r: r["steps_per_s"])
+    return {**ordered[(len(ordered) - 1) // 2],
+            "steps_per_s_all": [r["steps_per_s"] for r in runs]}
+
+
+def speed(quick: bool, reps: int) -> list[dict]:
+    """Each race at 1 and 16 seeds, in ``reps`` rounds of jaxrl then the peer (in its own
+    process): the rounds interleave, so a drift of the machine's speed falls on both
+    sides; each side's median round is compared."""
     records = []
     for name, module, config, script, preset_name, options in RACES[:1] if quick else RACES:
         if quick:
             steps = 2 * config.num_envs * config.num_steps
             config = config.replace(total_steps=steps, eval_episodes=2)
         for n in (1,) if quick else (1, SEEDS):
-            mine = ours(module, config, n)
-            theirs = None if quick else peer(script, preset_name, n, options)
-            ok = isinstance(theirs, dict) and "error" not in theirs
+            # PPO again with a truncation ended like a termination, the peers' convention:
+            # the two programs then do the same work (PQN's targets bootstrap as before)
+            same = config.replace(bootstrap_truncation=False) if module is ppo else None
+            mine_runs, same_runs, peer_runs = [], [], []
+            for _ in range(1 if quick else reps):
+                mine_runs.append(ours(module, config, n))
+                if same is not None:
+                    same_runs.append(ours(module, same, n))
+                peer_runs.append(None if quick else peer(script, preset_name, n, options))
+            mine = _median_run(mine_runs)
+            same_work = _median_run(same_runs) if same_runs else None
+            failed = [r for r in peer_runs if not isinstance(r, dict) or "error" in r]
+            theirs = failed[0] if failed else _median_run(peer_runs)
+            ok = not failed
             peer_name = ("PureJaxRL " if script.startswith("purejaxrl") else "rejax ") + \
                 name.split(",")[0]
             records.append({"race": name, "peer_name": peer_name, "seeds": n,
-                            "total_steps": config.total_steps,
-                            "jaxrl": mine, "peer": theirs,
+                            "total_steps": config.total_steps, "rounds": len(mine_runs),
+                            "jaxrl": mine, "jaxrl_same_work": same_work, "peer": theirs,
                             "speedup": mine["steps_per_s"] / theirs["steps_per_s"] if ok
-                            else None})
+                            else None,
+                            "speedup_same_work": same_work["steps_per_s"]
+                            / theirs["steps_per_s"] if ok and same_work else None})
             print(f"  {name}, {n} seed(s): jaxrl {mine['steps_per_s']:.0f} steps/s"
+                  + (f" ({same_work['steps_per_s']:.0f} with the peers' truncation)"
+                     if same_work else "")
                   + (f", peer {theirs['steps_per_s']:.0f}" if ok else ""), flush=True)
     return records
 
@@ -231,73 +257,92 @@ def _per_iteration(body, carry, iterations: int, reps: int = 3) -> float:
     return 1e3 * best / iterations
 
 
+def parts_ms(config, iterations: int, names=None) -> dict:
+    """One seed of PPO on ``config``: ms per iteration of ``train_step`` and of each of
+    its parts compiled alone, and of the V/log π pass over ``[S_t, S'_t]`` that an
+    iteration made before it took ``log π_old`` and ``V(S_t)`` from its acting pass."""
+    setup = ppo.make(config)
+    state = ppo.init(setup, config, jax.random.key(0))
+    _, ro = ppo.collect_rollout(setup, config, state, jax.random.key(1))
+    tr, stats = ro.transitions, state.obs_stats
+    action, log_prob, value = ro.extras
+    obs_after = ro.transitions.next_obs[-1]
+    _, value_next = ppo.next_values(setup, config, state.params, stats, tr, value, obs_after)
+    advantage, target = ppo.advantages(config, tr, value, value_next)
+    data = rollout.flatten_time(ppo.Batch(
+        x=ppo.features(setup, config, stats, tr.obs), action=action,
+        log_prob=log_prob, value=value, advantage=advantage, target=target))
+    size = data.x.shape[0] // config.num_minibatches
+    batch = jax.tree.map(lambda x: x[:size], data)
+    grads_per_iteration = config.update_epochs * config.num_minibatches
+    opt = ppo.optimizer(setup, config)
+    nudge = 1e-30  # each call depends on the last, so none is computed once
+
+    def rolls(s):
+        key, key_rollout = jax.random.split(s.key)
+        env_state, _ = ppo.collect_rollout(setup, config, s, key_rollout)
+        return s.replace(env_state=env_state, key=key)
+
+    def next_values(params, bootstrap_truncation=True):
+        v = ppo.next_values(setup, config.replace(bootstrap_truncation=bootstrap_truncation),
+                            params, stats, tr, value, obs_after)[1]
+        return jax.tree.map(lambda p: p + nudge * v.sum(), params)
+
+    def former_pass(params):  # log π_old(A_t|S_t), V(S_t), V(S'_t) in one [2, T, N] call
+        obs = jnp.stack([tr.obs, tr.next_obs])
+        head, log_std, v = setup.network.apply(params, ppo.features(setup, config,
+                                                                    stats, obs))
+        lp = policies.log_prob(setup.network.discrete, head[0], log_std, action)
+        return jax.tree.map(lambda p: p + nudge * (v.sum() + lp.sum()), params)
+
+    def shuffles(key):
+        for _ in range(config.update_epochs):
+            key, key_now = jax.random.split(key)
+            b = rollout.minibatches(key_now, data, config.num_minibatches)
+            key = jax.random.fold_in(key, (b.x.sum() > 0).astype(int))
+        return key
+
+    def gradients(params):
+        for _ in range(grads_per_iteration):
+            g, _ = jax.grad(ppo.loss_fn, argnums=2, has_aux=True)(setup, config,
+                                                                  params, batch)
+            params = jax.tree.map(lambda p, q: p - nudge * q, params, g)
+        return params
+
+    def optimizer_steps(c):
+        params, opt_state = c
+        for _ in range(grads_per_iteration):
+            updates, opt_state = opt.update(params, opt_state, params)
+            params = jax.tree.map(lambda p, u: p + nudge * u, params, updates)
+        return params, opt_state
+
+    timed = {
+        "train_step": (lambda s: ppo.train_step(setup, config, s)[0], state),
+        "train_step_truncation_as_termination": (lambda s: ppo.train_step(
+            setup, config.replace(bootstrap_truncation=False), s)[0], state),
+        "rollout": (rolls, state), "next_values": (next_values, state.params),
+        "next_values_truncation_as_termination": (
+            lambda p: next_values(p, bootstrap_truncation=False), state.params),
+        "shuffles": (shuffles, jax.random.key(2)),
+        "gradient_steps": (gradients, state.params),
+        "optimizer_steps": (optimizer_steps, (state.params, state.opt_state)),
+        "former_evaluation_pass": (former_pass, state.params)}
+    return {name: _per_iteration(body, carry, iterations)
+            for name, (body, carry) in timed.items() if names is None or name in names}
+
+
 def profile(quick: bool) -> dict:
     """One seed of PureJaxRL's CartPole config, its parts timed alone (ms/iteration)."""
     iterations = 4 if quick else 200
-
-    def parts(config, names=None) -> dict:
-        setup = ppo.make(config)
-        state = ppo.init(setup, config, jax.random.key(0))
-        _, ro = ppo.collect_rollout(setup, config, state, jax.random.key(1))
-        tr, stats = ro.transitions, state.obs_stats
-        log_prob, value, value_next = ppo.evaluate_rollout(setup, config, state.params,
-                                                           stats, tr, ro.extras)
-        advantage, target = ppo.advantages(config, tr, value, value_next)
-        data = rollout.flatten_time(ppo.Batch(
-            x=ppo.features(setup, config, stats, tr.obs), action=ro.extras,
-            log_prob=log_prob, value=value, advantage=advantage, target=target))
-        size = data.x.shape[0] // config.num_minibatches
-        batch = jax.tree.map(lambda x: x[:size], data)
-        grads_per_iteration = config.update_epochs * config.num_minibatches
-        opt = ppo.optimizer(setup, config)
-        nudge = 1e-30  # each call depends on the last, so none is computed once
-
-        def rolls(s):
-            key, key_rollout = jax.random.split(s.key)
-            env_state, _ = ppo.collect_rollout(setup, config, s, key_rollout)
-            return s.replace(env_state=env_state, key=key)
-
-        def evaluates(params):
-            v = ppo.evaluate_rollout(setup, config, params, stats, tr, ro.extras)[1]
-            return jax.tree.map(lambda p: p + nudge * v.sum(), params)
-
-        def shuffles(key):
-            for _ in range(config.update_epochs):
-                key, key_now = jax.random.split(key)
-                b = rollout.minibatches(key_now, data, config.num_minibatches)
-                key = jax.random.fold_in(key, (b.x.sum() > 0).astype(int))
-            return key
-
-        def gradients(params):
-            for _ in range(grads_per_iteration):
-                g, _ = jax.grad(ppo.loss_fn, argnums=2, has_aux=True)(setup, config,
-                                                                      params, batch)
-                params = jax.tree.map(lambda p, q: p - nudge * q, params, g)
-            return params
-
-        def optimizer_steps(c):
-            params, opt_state = c
-            for _ in range(grads_per_iteration):
-                updates, opt_state = opt.update(params, opt_state, params)
-                params = jax.tree.map(lambda p, u: p + nudge * u, params, updates)
-            return params, opt_state
-
-        timed = {
-            "train_step": (lambda s: ppo.train_step(setup, config, s)[0], state),
-            "rollout": (rolls, state), "evaluate_rollout": (evaluates, state.params),
-            "shuffles": (shuffles, jax.random.key(2)),
-            "gradient_steps": (gradients, state.params),
-            "optimizer_steps": (optimizer_steps, (state.params, state.opt_state))}
-        return {name: _per_iteration(body, carry, iterations)
-                for name, (body, carry) in timed.items() if names is None or name in names}
-
     config = PUREJAXRL_CARTPOLE
     out = {"config": "PureJaxRL's CartPole PPO, one seed", "iterations": iterations,
-           "ms_per_iteration": parts(config),
-           "gradient_steps_16x16_ms": parts(config.replace(hidden_sizes=(16, 16)),
-                                            ["gradient_steps"])["gradient_steps"]}
+           "ms_per_iteration": parts_ms(config, iterations),
+           "gradient_steps_16x16_ms": parts_ms(config.replace(hidden_sizes=(16, 16)),
+                                               iterations, ["gradient_steps"]
+                                               )["gradient_steps"]}
     ms = out["ms_per_iteration"]
-    print("\nOne seed, ms per iteration (a rollout of 4 x 128 steps and 16 gradient steps)")
+    print("\nOne seed, ms per iteration (a rollout of 4 x 128 steps and 16 gradient steps;"
+          " the former evaluation pass is not part of train_step)")
     print(common.format_table(["part", "ms", "share of train_step"],
                               [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     print(f"gradient steps with (16, 16) hidden layers: {out['gradient_steps_16x16_ms']:.3f}"
@@ -318,8 +363,15 @@ def goals(results: dict) -> dict:
     if full and pqn_run and dqn_run:
         r = pqn_run["final_return"]
         pqn_ok = r["mean"] >= 490 and r["min"] >= 450 and pqn_run["wall_s"] < dqn_run["wall_s"]
-    ups = [r["speedup"] for r in results.get("speed", [])
-           if r["race"].startswith("PPO, PureJaxRL's CartPole") and r["speedup"]]
+    races = [r for r in results.get("speed", []) if r["speedup"]]
+    ups = [r["speedup"] for r in races if r["race"].startswith("PPO, PureJaxRL's CartPole")]
+    full_race = len(races) == 2 * len(RACES)
+
+    def every(seeds, key, floor):
+        if not full_race:
+            return None
+        return all((r[key] or r["speedup"]) >= floor for r in races if r["seeds"] == seeds)
+
     cartpole, pendulum = mean(("PPO", "CartPole-v1")), mean(("PPO", "Pendulum-v1"))
     return {
         "ppo_cartpole_500k_mean_ge_490": None if cartpole is None else cartpole >= 490,
@@ -327,12 +379,17 @@ def goals(results: dict) -> dict:
         "pqn_cartpole_ge_490_all_ge_450_faster_than_dqn": pqn_ok,
         "ppo_ge_1.5x_purejaxrl_at_1_and_16_seeds": (all(u >= 1.5 for u in ups)
                                                     if len(ups) == 2 else None),
+        "one_seed_ge_1.0x_every_peer": every(1, "speedup", 1.0),
+        "one_seed_same_work_ge_1.0x_every_peer": every(1, "speedup_same_work", 1.0),
+        "16_seeds_lead_every_peer": every(SEEDS, "speedup", 1.0),
     }
 
 
 def main() -> int:
     p = common.parser("ppo", __doc__.splitlines()[0])
     common.add_parts(p, PARTS)
+    p.add_argument("--reps", type=int, default=3,
+                   help="speed: rounds of jaxrl then the peer, medians compared (default 3)")
     args = p.parse_args()
     parts, results = common.chosen_parts(p, args, PARTS)
     print(f"device: {common.device_info()}")
@@ -345,13 +402,19 @@ def main() -> int:
                                                         ("mean", "min", "max")), r["wall_s"]]
              for r in results["learning"]["runs"]]))
     if "speed" in parts:
-        results["speed"] = speed(args.quick)
+        results["speed"] = speed(args.quick, args.reps)
         print("\nEnv steps/s on the peers' configs (one final evaluation, compile apart)")
         print(common.format_table(
-            ["race", "seeds", "jaxrl steps/s", "peer steps/s", "speed-up"],
+            ["race", "seeds", "jaxrl steps/s", "peer steps/s", "speed-up",
+             "same work: jaxrl steps/s", "speed-up"],
             [[r["race"], r["seeds"], r["jaxrl"]["steps_per_s"],
               r["peer"]["steps_per_s"] if r["speedup"] else "(peer skipped)",
-              r["speedup"] or ""] for r in results["speed"]]))
+              r["speedup"] or "",
+              r["jaxrl_same_work"]["steps_per_s"] if r["jaxrl_same_work"] else "",
+              r["speedup_same_work"] or ""] for r in results["speed"]]))
+        print("same work: PPO with bootstrap_truncation=False (a truncation ends the return"
+              " like a termination, as the peers do); medians of "
+              f"{results['speed'][0]['rounds']} interleaved rounds")
         if not PEER_PYTHON.exists():
             print(f"note: {PEER_PYTHON} not found: peer columns skipped "
                   "(benchmarks/peers/README.md)")
