@@ -117,12 +117,15 @@ class ContinuousTarget(ConstantReward):
 
 
 def test_gaussian_policy_learns_a_continuous_action():
-    config = _probe_config(total_steps=12_800, eval_every=12_800, log_std_init=-0.5)
+    # No entropy bonus: σ collapses once μ ≈ 1, and with a constant step size the
+    # standardised advantages keep pushing μ about; the step size decays to 0 as PPO's.
+    config = _probe_config(total_steps=6_400, eval_every=6_400, log_std_init=-0.5,
+                           learning_rate_end=0.0)
     state, curve = ppo.train(config, jax.random.key(0), env=ContinuousTarget())
     setup = ppo.make(config, ContinuousTarget())
     action = ppo.greedy_action(setup, config, state, jnp.zeros((1, 1)))
     assert action.shape == (1, 1)
-    np.testing.assert_allclose(action, [[1.0]], atol=0.1)
+    np.testing.assert_allclose(action, [[1.0]], atol=0.02)
     assert float(curve.eval_return[-1].mean()) > -0.01
     assert float(curve.eval_return[0].mean()) < -0.5  # μ ≈ 0 at first: reward ≈ -1
 
