@@ -1,11 +1,24 @@
-"""Hyper-parameter sweeps in one call: stack configs so that ``jax.vmap`` runs them all."""
+"""Hyper-parameter sweeps in one call: stack configs so that ``jax.vmap`` runs them all.
+
+:func:`sweep` stacks values that move together (a zip), :func:`grid` their product, and
+:func:`run` trains every stacked config with every seed in one compiled program, its
+results indexed ``[config, seed]``::
+
+    stacked = grid(dqn.DQNConfig(), learning_rate=[1e-4, 1e-3], gamma=[0.9, 0.99])
+    result = run(dqn.ALGORITHM, stacked, jax.random.split(jax.random.key(0), 8))
+    result.curve.eval_return  # [4 configs, 8 seeds, evaluations, episodes]
+"""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from jaxrl import driver
 
 Config = TypeVar("Config")
 
@@ -34,3 +47,46 @@ def sweep(config: Config, **values: Any) -> Config:
     (size,) = set(sizes.values())
     base = jax.tree.map(lambda leaf: jnp.broadcast_to(jnp.asarray(leaf), (size,)), config)
     return base.replace(**stacked)
+
+
+def grid(config: Config, **values: Any) -> Config:
+    """A stacked config of every combination of the value lists (their product, the last
+    field varying fastest), as :func:`sweep` stacks them."""
+    if not values:
+        raise ValueError("name at least one field to sweep")
+    lists = {name: np.asarray(v).reshape(-1).tolist() for name, v in values.items()}
+    combos = list(itertools.product(*lists.values()))
+    return sweep(config, **{name: [c[i] for c in combos] for i, name in enumerate(lists)})
+
+
+def size(stacked: Any) -> int:
+    """How many configs a stacked config holds (its leaves' leading axis)."""
+    return int(jax.tree.leaves(stacked)[0].shape[0])
+
+
+def tile(stacked: Config, keys: jax.Array) -> tuple[Config, jax.Array]:
+    """Configs × seeds as rows for :func:`jaxrl.driver.run` (``stacked_config=True``):
+    row ``c * S + s`` is config ``c`` with key ``s``, so that each config's seeds are the
+    seeds of a run of that config alone with the same keys."""
+    configs, seeds = size(stacked), keys.shape[0]
+    config_of_row = np.repeat(np.arange(configs), seeds)
+    rows = jax.tree.map(lambda x: jnp.asarray(x)[config_of_row], stacked)
+    return rows, keys[np.tile(np.arange(seeds), configs)]
+
+
+def run(algo: driver.Algorithm, stacked: Config, keys: jax.Array,
+        **kwargs: Any) -> driver.RunResult:
+    """Train every config of ``stacked`` with every key in one compiled program
+    (:func:`jaxrl.driver.run` over :func:`tile`'s rows): the result's ``curve`` and
+    ``state`` have leading axes ``[configs, seeds]`` (in a run over several processes
+    ``state`` keeps this process's rows, flat, from ``first_seed``)."""
+    configs, seeds = size(stacked), keys.shape[0]
+    rows, row_keys = tile(stacked, keys)
+    result = driver.run(algo, rows, row_keys, stacked_config=True, **kwargs)
+    split = lambda x: x.reshape(configs, seeds, *x.shape[1:])  # noqa: E731
+    state = result.state
+    if result.first_seed == 0 and jax.tree.leaves(state)[0].shape[0] == configs * seeds:
+        state = jax.tree.map(split, state)
+    return driver.RunResult(state, jax.tree.map(split, result.curve), result.compile_s,
+                            result.wall_s, result.env_steps, result.devices,
+                            result.chunks_done, result.complete, result.first_seed)

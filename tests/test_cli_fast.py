@@ -8,6 +8,7 @@ are a prime number of calls, train in chunks near the evaluation interval asked.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -24,6 +25,9 @@ def test_the_schema_is_the_config_class():
             fields.field_types(config_class), algo
         docs = schema.fields(learner.module, learner.config)
         assert all(f.help for f in docs.values()), algo  # every field documented
+        static = {f.name for f in dataclasses.fields(config_class)
+                  if not f.metadata.get("pytree_node", True)}
+        assert {n for n, f in docs.items() if f.static} == static, algo
 
 
 FAST = [

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jaxrl"
 RANKS = {
     # below every learner: the model, the equations, the environments, the driver
     "jaxrl.mdp": 0, "jaxrl.targets": 0, "jaxrl.checks": 0,
-    "jaxrl.sweep": 0, "jaxrl.devices": 0, "jaxrl.envs": 0, "jaxrl.driver": 0,
+    "jaxrl.sweep": 0, "jaxrl.stats": 0, "jaxrl.devices": 0, "jaxrl.envs": 0, "jaxrl.driver": 0,
     "jaxrl.tabular.bellman": 1, "jaxrl.tabular.planning": 1,  # value and policy iteration
     "jaxrl.tabular.scoring": 1,         # a table's distance to planning's optimum
     "jaxrl.tabular.qlearning": 2,       # Q-learning with a table

@@ -47,12 +47,15 @@ def test_the_quick_start_runs_as_written(tmp_path):
     assert lines[0] == ". .venv/bin/activate"
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     script = "\n".join(["set -e"] + [
-        line + " --steps 2000 --seeds 2 --no-progress" if line.startswith("jaxrl train")
+        line + " --steps 2000 --seeds 2 --no-progress"
+        if line.startswith(("jaxrl train", "jaxrl sweep"))
         else line for line in lines])
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert (tmp_path / "episode.gif").exists() and "seed 1: mean" in done.stdout
+    assert (tmp_path / "sweeps" / "quickstart" / "best.toml").exists()
+    assert (tmp_path / "compare.png").exists() and "P(> first)" in done.stdout
     block = next(b for b in BLOCKS if "runs/quickstart" in b)
     done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)

@@ -30,11 +30,14 @@ NAMES = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple,
 @dataclass(frozen=True)
 class Field:
     """A config field: its name, annotated type (``None`` if it could not be read from
-    the source: checked once the class is imported) and its docstring text."""
+    the source: checked once the class is imported), its docstring text, and whether it
+    is static (``struct.field(pytree_node=False)``: a size, name or switch, not a leaf
+    that a sweep varies inside one program)."""
 
     name: str
     kind: Any
     help: str
+    static: bool = False
 
 
 def _module_file(module: str) -> Path:
@@ -98,8 +101,16 @@ def fields(module: str, config: str) -> dict[str, Field]:
     for item in node.body:
         if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
             name = item.target.id
-            out[name] = Field(name, _kind(item.annotation), docs.get(name, ""))
+            out[name] = Field(name, _kind(item.annotation), docs.get(name, ""),
+                              _static(item.value))
     return out
+
+
+def _static(value: ast.expr | None) -> bool:
+    """``struct.field(pytree_node=False, ...)``: a static field."""
+    return isinstance(value, ast.Call) and any(
+        k.arg == "pytree_node" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in value.keywords)
 
 
 def kinds(module: str, config: str) -> dict[str, Any]:

@@ -285,8 +285,10 @@ def check(algo: str, config: Any) -> Any:
         raise UsageError(str(error)) from None
 
 
-def _check_memory(algo: str, config: Any, setup: Any, seeds: int) -> None:
-    """Refuse a run whose training state cannot fit in memory (from its shapes)."""
+def _check_memory(algo: str, config: Any, setup: Any, seeds: int,
+                  what: str | None = None) -> None:
+    """Refuse a run whose training state cannot fit in memory (from its shapes); ``what``
+    names the ``seeds`` rows (a sweep's configs × seeds)."""
     import jax
 
     module = presets.LEARNERS[algo].load()
@@ -299,7 +301,8 @@ def _check_memory(algo: str, config: Any, setup: Any, seeds: int) -> None:
     have = (stats or {}).get("bytes_limit") or \
         os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     if need > 0.8 * have:
-        raise UsageError(f"the training state of {seeds} seed(s) needs {need / 2**30:.1f} "
+        raise UsageError(f"the training state of {what or f'{seeds} seed(s)'} needs "
+                         f"{need / 2**30:.1f} "
                          f"GiB (buffer_size, num_envs, network sizes), more than 80% of "
                          f"the {have / 2**30:.1f} GiB this device has")
 
