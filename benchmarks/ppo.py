@@ -16,15 +16,23 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
   (``benchmarks/peers/rejax_onpolicy.py``), at 1 and 16 seeds. The peers run in their
   own venv (``.venv-rejax``, ``benchmarks/peers/README.md``), each in a fresh process
   after jaxrl's run; without it their columns are skipped with a note.
-  Goal: PPO >= 1.5x PureJaxRL's env steps/s on its CartPole config at 1 and 16 seeds.
+  Each race runs ``--reps`` interleaved rounds (jaxrl; for PPO jaxrl with
+  ``bootstrap_truncation=False``, the peers' work; the peer) and compares medians.
+  Goals: PPO >= 1.5x PureJaxRL's env steps/s on its CartPole config at 1 and 16 seeds;
+  at one seed >= 1.0x every peer (as configured, and doing the same work); at 16 seeds
+  ahead of every peer.
 * minatar: PQN's presets on the four MinAtar games of gymnax (Breakout, SpaceInvaders,
   Asterix, Freeway; purejaxql's settings on an MLP, 2M steps), 16 seeds: final greedy
   return and wall time. No goal; the figures the README quotes.
 * profile: where one seed's time goes on PureJaxRL's CartPole config: milliseconds per
-  iteration (one rollout and its updates) of the whole ``train_step`` and of each of its
-  parts compiled alone (the rollout, the V/log pi evaluation, the epochs' shuffles, the
-  gradient steps, the optimiser steps), and the gradient steps again with (16, 16)
-  hidden layers instead of (64, 64): what the dense layers' arithmetic costs.
+  iteration (one rollout and its updates) of the whole ``train_step`` (with and without
+  ``bootstrap_truncation``) and of each of its parts compiled alone (the rollout, which
+  keeps log pi_old and V(S_t) of its acting pass; ``next_values``, the critic over the
+  true next observations, or with ``bootstrap_truncation=False`` over the observations
+  after the rollout only; the epochs' shuffles, the gradient steps, the optimiser
+  steps), the V/log pi pass over ``[S_t, S'_t]`` that an iteration made before (for the
+  before/after), and the gradient steps again with (16, 16) hidden layers instead of
+  (64, 64): what the dense layers' arithmetic costs.
 
     .venv/bin/python benchmarks/ppo.py                  # full run
     .venv/bin/python benchmarks/ppo.py --quick          # smoke run, seconds

@@ -26,6 +26,7 @@ TITLES = {
     "scaling": "Scaling: cost per seed from 1 to 1024 seeds",
     "model_based": "Model-based RL against the model-free learners",
     "ppo": "Policy gradients (REINFORCE, PPO) and PQN",
+    "sweep": "Sweeps: configs x seeds in one `jaxrl sweep`",
 }
 PEER_HEADERS = ["benchmark", "measure", "jaxrl", "peer", "peer's", "ratio"]
 
@@ -267,6 +268,28 @@ def section_dqn_sweep(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                    [[r["change"], r["mean"], r["min"], r["seeds_under_450"],
                      f"{r['late_evals_under_450']} of {r['late_evals']}",
                      r["theta_seeds_under_450"]] for r in d.get("results", [])])
+    return lines, []
+
+
+def section_sweep(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
+    cases = d.get("cases", {})
+    each = cases.get("train_each", [])
+    rows = [[name, fmt(c.get("outside_s")), fmt(c.get("compile_s")), fmt(c.get("wall_s"))]
+            for name, c in (("sweep", cases.get("sweep", {})),
+                            ("train_128", cases.get("train_128", {})))]
+    rows.append([f"train_each ({len(each)} runs)", fmt(sum(c["outside_s"] for c in each)),
+                 fmt(sum(c["compile_s"] for c in each)), fmt(sum(c["wall_s"] for c in each))])
+    lines = [f"{d.get('configs')} DQN configs x {d.get('seeds')} seeds on CartPole-v1 "
+             f"({d.get('budget')} budget); seconds per (config, seed): sweep "
+             f"{fmt(d.get('seconds_per_run', {}).get('sweep'))}, one train of as many seeds "
+             f"{fmt(d.get('seconds_per_run', {}).get('train_128'))}:", ""]
+    lines += table(["case", "wall s (outside)", "compile s", "train s"], rows)
+    ranked = cases.get("sweep", {}).get("ranked", [])
+    lines += ["", "The sweep's ranking (final greedy return, IQM over seeds, 95 % "
+              "stratified-bootstrap interval):", ""]
+    lines += table(["rank", "config", "IQM", "interval", "mean", "min"],
+                   [[r["rank"], r["name"], r["iqm"], f"[{fmt(r['iqm_low'])}, "
+                     f"{fmt(r['iqm_high'])}]", r["mean"], r["min"]] for r in ranked])
     return lines, []
 
 
