@@ -42,6 +42,7 @@ speed, with PureJaxRL's PPO and rejax's PPO and PQN side by side in the same run
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -211,19 +212,23 @@ def _median_run(runs: list[dict]) -> dict:
             "steps_per_s_all": [r["steps_per_s"] for r in runs]}
 
 
-def speed(quick: bool, reps: int) -> list[dict]:
+def speed(quick: bool, reps: int, races: str | None = None) -> list[dict]:
     """Each race at 1 and 16 seeds, in ``reps`` rounds of jaxrl then the peer (in its own
     process): the rounds interleave, so a drift of the machine's speed falls on both
-    sides; each side's median round is compared."""
+    sides; each side's median round is compared. ``races``: comma-separated words, only
+    the races whose name holds one of them."""
     records = []
-    for name, module, config, script, preset_name, options in RACES[:1] if quick else RACES:
+    chosen = [r for r in RACES if races is None or
+              any(w.strip() and w.strip() in r[0] for w in races.split(","))]
+    for name, module, config, script, preset_name, options in chosen[:1] if quick else chosen:
         if quick:
             steps = 2 * config.num_envs * config.num_steps
             config = config.replace(total_steps=steps, eval_episodes=2)
         for n in (1,) if quick else (1, SEEDS):
-            # PPO again with a truncation ended like a termination, the peers' convention:
-            # the two programs then do the same work (PQN's targets bootstrap as before)
-            same = config.replace(bootstrap_truncation=False) if module is ppo else None
+            # the peer's work: PPO with a truncation ended like a termination (the peers'
+            # convention), PQN with rejax's Adam instead of purejaxql's RAdam
+            same = config.replace(bootstrap_truncation=False) if module is ppo else \
+                config.replace(optimizer="adam") if module is pqn else None
             mine_runs, same_runs, peer_runs = [], [], []
             for _ in range(1 if quick else reps):
                 mine_runs.append(ours(module, config, n))
@@ -245,7 +250,7 @@ def speed(quick: bool, reps: int) -> list[dict]:
                             "speedup_same_work": same_work["steps_per_s"]
                             / theirs["steps_per_s"] if ok and same_work else None})
             print(f"  {name}, {n} seed(s): jaxrl {mine['steps_per_s']:.0f} steps/s"
-                  + (f" ({same_work['steps_per_s']:.0f} with the peers' truncation)"
+                  + (f" ({same_work['steps_per_s']:.0f} doing the peer's work)"
                      if same_work else "")
                   + (f", peer {theirs['steps_per_s']:.0f}" if ok else ""), flush=True)
     return records
@@ -398,6 +403,9 @@ def main() -> int:
     common.add_parts(p, PARTS)
     p.add_argument("--reps", type=int, default=3,
                    help="speed: rounds of jaxrl then the peer, medians compared (default 3)")
+    p.add_argument("--races", default=None, metavar="WORDS",
+                   help="speed: only the races whose name holds one of these comma-separated"
+                   " words; with --keep the other races' records are kept from --out")
     args = p.parse_args()
     parts, results = common.chosen_parts(p, args, PARTS)
     print(f"device: {common.device_info()}")
@@ -410,7 +418,13 @@ def main() -> int:
                                                         ("mean", "min", "max")), r["wall_s"]]
              for r in results["learning"]["runs"]]))
     if "speed" in parts:
-        results["speed"] = speed(args.quick, args.reps)
+        results["speed"] = speed(args.quick, args.reps, args.races)
+        if args.races and args.keep and args.out.exists():  # the races not rerun, kept
+            new = {(r["race"], r["seeds"]) for r in results["speed"]}
+            kept = [r for r in json.loads(args.out.read_text()).get("speed", [])
+                    if (r["race"], r["seeds"]) not in new]
+            results["speed"] = sorted(kept + results["speed"], key=lambda r: (
+                [x[0] for x in RACES].index(r["race"]), r["seeds"]))
         print("\nEnv steps/s on the peers' configs (one final evaluation, compile apart)")
         print(common.format_table(
             ["race", "seeds", "jaxrl steps/s", "peer steps/s", "speed-up",
@@ -421,7 +435,8 @@ def main() -> int:
               r["jaxrl_same_work"]["steps_per_s"] if r["jaxrl_same_work"] else "",
               r["speedup_same_work"] or ""] for r in results["speed"]]))
         print("same work: PPO with bootstrap_truncation=False (a truncation ends the return"
-              " like a termination, as the peers do); medians of "
+              " like a termination, as the peers do), PQN with optimizer='adam' (rejax's);"
+              " medians of "
               f"{results['speed'][0]['rounds']} interleaved rounds")
         if not PEER_PYTHON.exists():
             print(f"note: {PEER_PYTHON} not found: peer columns skipped "

@@ -361,15 +361,21 @@ def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
     rows = []
     for r in d.get("speed", []):
         theirs = r["peer"]["steps_per_s"] if r["speedup"] else _peer_note(ctx, r["peer"])
+        same = r.get("jaxrl_same_work")
         rows.append([r["race"], r["seeds"], r["jaxrl"]["steps_per_s"], theirs,
-                     ratio(r["speedup"])])
+                     ratio(r["speedup"]), same["steps_per_s"] if same else "–",
+                     ratio(r.get("speedup_same_work"))])
         peers.append(["ppo", f"env steps/s, {plural(r['seeds'], 'seed')}, {r['race']}",
                       r["jaxrl"]["steps_per_s"], r["peer_name"], theirs,
                       ratio(r["speedup"])])
     if rows:
+        rounds = d["speed"][0].get("rounds", 1)
         lines += ["Env steps/s on the peers' own configs (one final evaluation, compile "
-                  "apart):", ""]
-        lines += table(["race", "seeds", "jaxrl", "peer", "speed-up"], rows)
+                  f"apart; medians of {plural(rounds, 'interleaved round')}; same work: "
+                  "PPO ending a truncation like a termination, PQN with Adam, as the "
+                  "peers do):", ""]
+        lines += table(["race", "seeds", "jaxrl", "peer", "speed-up", "same work",
+                        "speed-up"], rows)
     return lines, peers
 
 

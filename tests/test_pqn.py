@@ -87,13 +87,15 @@ def test_lambda_zero_is_the_one_step_q_learning_target_and_one_the_return():
     assert mc[3] == pytest.approx(REWARD[3] + GAMMA * (REWARD[4] + GAMMA * v[4]))
 
 
-@pytest.mark.parametrize("name", ["ConstantReward", "TwoStep", "TimeLimit"])
-def test_probe_learns_exact_q_values(name):
+@pytest.mark.parametrize(("name", "optimizer"), [
+    ("ConstantReward", "radam"), ("TwoStep", "radam"), ("TimeLimit", "radam"),
+    ("TwoStep", "adam")])
+def test_probe_learns_exact_q_values(name, optimizer):
     cls, exact = PROBES[name]
     env = cls()
     # TimeLimit: the value 1/(1-γ) = 10 propagates through truncations; more steps.
     steps = 8_192 if name == "TimeLimit" else 2_048
-    config = _small(total_steps=steps, eval_every=steps)
+    config = _small(total_steps=steps, eval_every=steps, optimizer=optimizer)
     state, curve = pqn.train(config, jax.random.key(0), env=env)
     setup = pqn.make(config, env)
     for obs, values in exact(GAMMA).items():
@@ -174,6 +176,7 @@ def test_step_size_decay_spans_the_runs_gradient_steps():
         ({"reward_scale": 0.0}, "reward_scale must be > 0"),
         ({"gamma": 1.5}, r"gamma \(γ\) must be in \[0, 1\]"),
         ({"loss": "l1"}, "loss must be one of"),
+        ({"optimizer": "sgd"}, r"optimizer must be one of \('radam', 'adam'\)"),
         ({"conv_features": (16,)}, r"conv_features \(16,\) need an image observation"),
         ({"conv_features": (0,)}, r"conv_features must be positive integers, got \(0,\)"),
         ({"hidden_sizes": (64, -1)}, r"hidden_sizes must be positive integers"),

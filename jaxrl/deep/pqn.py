@@ -30,8 +30,9 @@ during a rollout), with no gradient. λ = 0 is the one-step Q-learning target of
 Options (:class:`PQNConfig`): ``layer_norm`` (``False`` is the paper's ablation), the
 loss (``"l2"``, ``"squared"`` or ``"huber"``), ``reward_scale`` (the rewards times a
 constant in the targets, purejaxql's ``REW_SCALE``), ε linear over ``exploration_steps``,
-RAdam (Liu et al. 2020, purejaxql's) after a global-norm clip, with an optional linear
-decay of the step size to ``learning_rate_end`` over the run's gradient steps.
+RAdam (Liu et al. 2020, purejaxql's; ``optimizer="adam"``: Adam, rejax's) after a
+global-norm clip, with an optional linear decay of the step size to ``learning_rate_end``
+over the run's gradient steps.
 
 Environments: any with a ``Discrete`` action space and array (or ``Discrete``, one-hot
 encoded) observations::
@@ -75,6 +76,8 @@ from jaxrl.envs.wrappers import AutoReset, Transition
 from jaxrl.targets import TD_LOSSES, lambda_returns, taken_action_value, td_loss
 
 LOSSES = TD_LOSSES
+#: The optimisers ``PQNConfig.optimizer`` names.
+OPTIMIZERS = {"radam": optax.radam, "adam": optax.adam}
 
 
 class PQNConfig(struct.PyTreeNode):
@@ -96,7 +99,8 @@ class PQNConfig(struct.PyTreeNode):
       loss: ``"l2"`` (``(y - q)² / 2``), ``"squared"`` or ``"huber"``.
       exploration_steps: environment steps over which ε goes from start to end.
       eval_every, eval_episodes: greedy evaluations (:mod:`jaxrl.driver`).
-      learning_rate: RAdam's step size (> 0).
+      optimizer: ``"radam"`` (purejaxql's) or ``"adam"`` (rejax's).
+      learning_rate: the optimiser's step size (> 0).
       learning_rate_end: if set, the step size decays linearly to it over the run's
         gradient steps.
       gamma: discount γ in [0, 1].
@@ -121,6 +125,7 @@ class PQNConfig(struct.PyTreeNode):
     layer_norm: bool = struct.field(pytree_node=False, default=True)
     loss: str = struct.field(pytree_node=False, default="l2")
     exploration_steps: int = struct.field(pytree_node=False, default=60_000)
+    optimizer: str = struct.field(pytree_node=False, default="radam")
     eval_every: int = struct.field(pytree_node=False, default=30_000)
     eval_episodes: int = struct.field(pytree_node=False, default=16)
     learning_rate: float = 3e-4
@@ -190,7 +195,8 @@ def check_values(config: PQNConfig) -> None:
     check_widths(config, ("hidden_sizes", "conv_features"))
     check_minibatches(config)
     check_choices({"loss": (config.loss, LOSSES),
-                   "activation": (config.activation, ACTIVATIONS)})
+                   "activation": (config.activation, ACTIVATIONS),
+                   "optimizer": (config.optimizer, tuple(OPTIMIZERS))})
     check_numbers(config, {
         "learning_rate": POSITIVE,
         "learning_rate_end": POSITIVE,
@@ -204,11 +210,11 @@ def check_values(config: PQNConfig) -> None:
 
 
 def optimizer(setup: PQNSetup, config: PQNConfig) -> optax.GradientTransformation:
-    """``clip_by_global_norm`` then RAdam, the step size optionally decaying linearly to
-    ``learning_rate_end`` over the run's ``setup.num_updates`` gradient steps. Built from
-    the config at each use: the step size is a leaf a sweep varies."""
+    """``clip_by_global_norm`` then RAdam (or Adam), the step size optionally decaying
+    linearly to ``learning_rate_end`` over the run's ``setup.num_updates`` gradient steps.
+    Built from the config at each use: the step size is a leaf a sweep varies."""
     lr = step_size(config.learning_rate, config.learning_rate_end, setup.num_updates)
-    return clipped(optax.radam(lr), config.max_grad_norm)
+    return clipped(OPTIMIZERS[config.optimizer](lr), config.max_grad_norm)
 
 
 def q_values(setup: PQNSetup, params: Any, obs: Any) -> jax.Array:
