@@ -114,6 +114,7 @@ def read_newest(directory: Path) -> tuple[dict[str, np.ndarray] | None, int, lis
                 except Exception as caught:  # orbax/tensorstore raise many kinds
                     host, error = None, caught
                     _drop_closed_loop_errors()
+                    _drop_unretrieved_read_errors()
                 if jax.process_count() > 1 and hosts.any_process(error is not None):
                     error = error or RuntimeError("unreadable in another process")
                 if error is None:
@@ -175,3 +176,23 @@ def _drop_closed_loop_errors() -> None:
 
     hook.jaxrl_closed_loop = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
+
+
+class _UnretrievedReadErrors(logging.Filter):
+    """asyncio's "Task exception was never retrieved" for a TensorStore read of a damaged
+    checkpoint (orbax leaves the other reads' tasks unawaited once one fails): already
+    said in one line of ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        error = record.exc_info[1] if record.exc_info else None
+        return not (text.startswith("Task exception was never retrieved")
+                    and "tensorstore_spec" in text + str(error))
+
+
+def _drop_unretrieved_read_errors() -> None:
+    """After a failed restore, drop asyncio's log lines of its unawaited TensorStore
+    reads (only those), from now on."""
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _UnretrievedReadErrors) for f in logger.filters):
+        logger.addFilter(_UnretrievedReadErrors())

@@ -217,15 +217,9 @@ BAD = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, argv, message,
-                                                       capsys):
+                                                       usage_error):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(argv) == 2
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert err.startswith("jaxrl: error:") and message in err, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in captured.out + err
-    if argv not in ([], ["train"]):  # a missing command prints the help too
-        assert captured.out == ""  # no "compiling", no empty bar before the error
+    usage_error(argv, message, quiet=argv not in ([], ["train"]))  # those print the help
     assert not any(tmp_path.iterdir())  # no run folder, nothing half-written
 
 

@@ -64,7 +64,7 @@ BAD = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a[1:]) for a, _ in BAD])
 def test_bad_input_is_one_line_exit_2_nothing_written(two_runs, tmp_path, monkeypatch, argv,
-                                                       message, capsys):
+                                                       message, usage_error):
     work = tmp_path / "work"
     (work / "empty").mkdir(parents=True)
     shutil.copytree(two_runs / "fast", work / "unfinished")
@@ -77,10 +77,5 @@ def test_bad_input_is_one_line_exit_2_nothing_written(two_runs, tmp_path, monkey
              "unfinished": work / "unfinished", "acrobot": work / "acrobot",
              "out": tmp_path / "out"}
     monkeypatch.chdir(tmp_path / "out")
-    capsys.readouterr()
-    assert cli.main([a.format(**names) for a in argv]) == 2
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert err.startswith("jaxrl: error:") and message in err, err
-    assert len(err.splitlines()) == 1 and captured.out == ""
+    usage_error([a.format(**names) for a in argv], message)
     assert not any((tmp_path / "out").iterdir())

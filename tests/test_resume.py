@@ -7,6 +7,7 @@ finite checkpoint."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 import jaxrl
-from jaxrl import cli
+from jaxrl import checkpointing, cli
 
 ARGS = ["train", "dqn", "--seeds", "2", "--steps", "3000", "--eval_every", "200",
         "--hidden_sizes", "16", "--eval_episodes", "2", "--batch_size", "16",
@@ -212,3 +213,17 @@ def test_sigterm_with_the_progress_bar_on_a_terminal_shows_the_cursor_again(tmp_
     assert hide in text, "the bar drew on the terminal"
     assert show in text[text.rindex(hide):], "the cursor is shown again"
     assert f"jaxrl train --resume {out}" in text and "Traceback" not in text
+
+
+def test_unretrieved_tensorstore_reads_are_not_logged(caplog):
+    """After a damaged checkpoint, asyncio's line for each TensorStore read that orbax
+    left unawaited is dropped (the note says it once); any other such line stays."""
+    checkpointing._drop_unretrieved_read_errors()
+    log = logging.getLogger("asyncio")
+    log.error("Task exception was never retrieved\nfuture: <Task finished exception="
+              "ValueError('OUT_OF_RANGE: Error reading [tensorstore_spec=...]')>")
+    log.error("Task exception was never retrieved\nfuture: <Task finished exception="
+              "ValueError('something else')>")
+    assert [r.getMessage() for r in caplog.records] == [
+        "Task exception was never retrieved\nfuture: <Task finished exception="
+        "ValueError('something else')>"]

@@ -209,14 +209,9 @@ BAD = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a[1:]) for a, _ in BAD])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, argv, message,
-                                                       capsys):
+                                                       usage_error):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(argv) == 2
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert err.startswith("jaxrl: error:") and message in err, err
-    assert len(err.splitlines()) == 1 and "Traceback" not in captured.out + err
-    assert captured.out == ""
+    usage_error(argv, message)
     assert not any(tmp_path.iterdir())
 
 
