@@ -88,11 +88,14 @@ def test_each_config_of_a_sweep_is_its_own_train_run(grid_sweep, tmp_path):
                   for r in _rows(out / "metrics.csv")}
         assert mine == theirs, i
         run_host = runs.latest_checkpoint(out)
+        compared = 0  # the seed-batched float leaves: parameters, optimiser state, buffer
         for a, b in zip(jax.tree.leaves(run_host), jax.tree.leaves(sweep_host), strict=True):
             a, b = np.asarray(a), np.asarray(b)
             if a.ndim and b.ndim and b.shape[0] == 8 and a.shape[0] == 2 and \
                     np.issubdtype(a.dtype, np.floating):
                 np.testing.assert_allclose(b[2 * i:2 * i + 2], a, rtol=1e-5, atol=1e-6)
+                compared += 1
+        assert compared >= 8, compared
     # a sweep compares with a run of the same environment: its best config's curves
     plot = tmp_path / "compare.png"
     assert cli.main(["compare", str(tmp_path / "run0"), str(grid_sweep), "--out",
