@@ -58,7 +58,7 @@ def build_parser() -> Parser:
     sub = {name: commands.add_parser(name, help=text, description=text)
            for name, text in COMMANDS.items()}
     train.add_common(sub["train"])
-    train.add_common(sub["sweep"])
+    train.add_common(sub["sweep"], sweep=True)
     sweep.add_options(sub["sweep"])
     for name in ("eval", "render"):
         sub[name].add_argument("run", type=Path, metavar="RUN", help="a run folder")
@@ -135,7 +135,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
 
     command = argv[0]
     first = Parser(prog=f"jaxrl {command}", add_help=False)
-    train.add_common(first)
+    train.add_common(first, sweep=command == "sweep")
     if command == "sweep":
         sweep.add_options(first)
     known, _ = first.parse_known_args(argv[1:])
@@ -155,7 +155,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
     full = Parser(prog=prog, usage=f"{prog} [options] [--FIELD VALUE ...]" if known.algo
                   else None,
                   description=presets.LEARNERS[known.algo].help if known.algo else None)
-    train.add_common(full, algo_given=known.algo is not None)
+    train.add_common(full, algo_given=known.algo is not None, sweep=command == "sweep")
     if command == "sweep":
         sweep.add_options(full)
     if known.algo is not None:

@@ -64,10 +64,6 @@ class SweepPlan:
 def precheck(args: argparse.Namespace) -> SweepRequest:
     """Everything that needs no JAX: the base options (as ``train``'s), then each
     ``--grid``/``--zip`` field's name, kind and values; a :class:`UsageError` line."""
-    if any(v is not None for v in (args.coordinator, args.num_processes, args.process_id)) \
-            or args.distributed:
-        raise UsageError("jaxrl sweep runs in one process, over this machine's devices; "
-                         "the process options are train's")
     if args.resume is not None:
         if args.grid or args.zip:
             raise UsageError("--resume goes on with the sweep as it was configured: give "

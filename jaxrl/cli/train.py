@@ -24,9 +24,11 @@ COMMON = ("algo", "env", "seeds", "seed", "steps", "set", "config", "out", "resu
           "no_progress", "coordinator", "num_processes", "process_id", "distributed")
 
 
-def add_common(parser: argparse.ArgumentParser, algo_given: bool = False) -> None:
+def add_common(parser: argparse.ArgumentParser, algo_given: bool = False,
+               sweep: bool = False) -> None:
     """The options every ``jaxrl train ALGO`` has (field flags come from the config);
-    ``algo_given``: the parser of one algorithm, whose help does not list ``ALGO``."""
+    ``algo_given``: the parser of one algorithm, whose help does not list ``ALGO``;
+    ``sweep``: ``jaxrl sweep``'s (its folder, one process)."""
     add = parser.add_argument
     add("algo", nargs="?", metavar="ALGO", help=argparse.SUPPRESS if algo_given else
         f"one of {', '.join(presets.LEARNERS)}")
@@ -40,9 +42,12 @@ def add_common(parser: argparse.ArgumentParser, algo_given: bool = False) -> Non
         "--FIELD, is refused)")
     add("--config", type=Path, help="a .toml or .json file of field = value (--set and "
         "--FIELD override it)")
-    add("--out", type=Path, help="the run folder (default: runs/ALGO-ENV-TIMESTAMP)")
-    add("--resume", type=Path, metavar="DIR", help="go on with the run in DIR")
+    what = "sweep" if sweep else "run"
+    add("--out", type=Path, help=f"the {what} folder (default: {what}s/ALGO-ENV-TIMESTAMP)")
+    add("--resume", type=Path, metavar="DIR", help=f"go on with the {what} in DIR")
     add("--no-progress", action="store_true", help="no progress bar")
+    if sweep:  # one process, over this machine's devices
+        return
     hosts = parser.add_argument_group(
         "many processes (jax.distributed: each trains its share of the seeds)")
     hosts.add_argument("--coordinator", metavar="HOST:PORT",
