@@ -182,24 +182,32 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plot(path: Path, entries: list[Entry], title: str) -> None:
-    """The entries' IQM curves over their seeds, each with its 95 % band."""
+def plot(path: Path, entries: list[Entry], title: str,
+         xlabel: str = "environment steps per seed", label_seeds: bool = True,
+         legend_outside: bool = False) -> None:
+    """The entries' IQM curves over their seeds, each with its 95 % stratified-bootstrap
+    band (``jaxrl compare``'s plot and a sweep's ``curves.png``); the legend names each
+    entry (and its seeds, ``label_seeds``), beside the axes with ``legend_outside``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8.0, 4.8))
-    for entry in entries:
+    colours = plt.get_cmap("tab20" if len(entries) > 10 else "tab10")
+    for i, entry in enumerate(entries):
         iqm, low, high = stats.curve_bands(entry.values, reps=500)
-        line, = ax.plot(entry.steps, iqm, lw=1.8,
-                        label=f"{entry.name} ({entry.values.shape[0]} seeds)")
-        ax.fill_between(entry.steps, low, high, alpha=0.2, color=line.get_color())
-    ax.set_xlabel("environment steps per seed")
+        label = f"{entry.name} ({entry.values.shape[0]} seeds)" if label_seeds else entry.name
+        ax.plot(entry.steps, iqm, lw=1.8, color=colours(i % colours.N), label=label)
+        ax.fill_between(entry.steps, low, high, alpha=0.2, color=colours(i % colours.N))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{entries[0].metric} (IQM over seeds, 95% band)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    if legend_outside:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False)
+    else:
+        ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     tmp = path.with_name(path.stem + ".tmp.png")
     fig.savefig(tmp, dpi=100)

@@ -28,8 +28,8 @@ import numpy as np
 
 from jaxrl import driver, presets, runs, stats
 from jaxrl import sweep as sweeps
-from jaxrl.cli import report
-from jaxrl.cli.execute import _device, _versions, curve_values
+from jaxrl.cli import compare, report
+from jaxrl.cli.execute import _device, _status, _versions, curve_values
 from jaxrl.cli.sweep import INFO, SweepPlan
 from jaxrl.cli.train import Stop
 
@@ -113,7 +113,7 @@ def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: ja
         print(f"jaxrl: stopped in program {plan.groups.index(members) + 1} of "
               f"{len(plan.groups)}, checkpoint saved; go on with: jaxrl sweep --resume "
               f"{plan.folder}", flush=True)
-        return 128 + (stop.signum or 0) if stop.signum else 1
+        return _status(result, stop)
     steps, values = curve_values(result.curve, found["name"])
     where.mkdir(parents=True, exist_ok=True)
     times = {"compile_s": result.compile_s, "wall_s": result.wall_s}
@@ -183,9 +183,12 @@ def finish(plan: SweepPlan, unit: str) -> int:
         "best": best, "programs": times, "wall_s": wall,
         "compile_s": sum(t["compile_s"] for t in times),
         "seconds_per_config_seed": wall / (len(names) * int(info["seeds"]))})
-    plot(folder / PLOT, steps, values, names, label, f"{plan.algo} on {info['env']}, "
-         f"{len(names)} configs x {info['seeds']} seeds",
-         "episodes per seed" if unit == "episodes" else "environment steps per seed")
+    compare.plot(folder / PLOT, [compare.Entry(n, info["env"], label, np.asarray(steps[i]),
+                                               np.asarray(values[i]))
+                                 for i, n in enumerate(names)],
+                 f"{plan.algo} on {info['env']}, {len(names)} configs x {info['seeds']} seeds",
+                 "episodes per seed" if unit == "episodes" else "environment steps per seed",
+                 label_seeds=False, legend_outside=True)
     write_toml(folder / BEST, plan.configs[best], f"jaxrl sweep {folder}: the best of "
                f"{len(names)} configs by IQM final {label} ({rows[0]['name']})")
     print(report_table(rows, label))
@@ -220,34 +223,6 @@ def _write_results(path: Path, info: dict[str, Any], steps: list[np.ndarray],
                 for e, step in enumerate(np.asarray(steps[i])):
                     out.writerow([i, *(_text(changes[k]) for k in fields), s, int(step),
                                   float(v[s, e])])
-    tmp.replace(path)
-
-
-def plot(path: Path, steps: list[np.ndarray], values: Any, names: list[str], ylabel: str,
-         title: str, xlabel: str) -> None:
-    """One IQM curve per config over its seeds, with its 95 % stratified-bootstrap band;
-    the legend names the values."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.0, 4.8))
-    colours = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
-    for i, name in enumerate(names):
-        iqm, low, high = stats.curve_bands(np.asarray(values[i]), reps=500)
-        colour = colours(i % colours.N)
-        ax.fill_between(steps[i], low, high, alpha=0.15, color=colour)
-        ax.plot(steps[i], iqm, lw=1.6, color=colour, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(f"{ylabel} (IQM over seeds, 95% band)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False)
-    fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     tmp.replace(path)
 
 
