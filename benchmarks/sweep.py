@@ -13,7 +13,8 @@ DQN's CartPole-v1 preset at its budget (100 k steps), 8 seeds each: 128 runs.
 Goals: (a) the sweep's training seconds per (config, seed) at most 1.1× those per seed
 of ``train_128``; (b) the sweep's wall time, start to end, at least 2× below the 16
 ``train_each`` runs' together. Reported: seconds per (config, seed), each compile time,
-and the sweep's ranked table (its IQM and interval per config).
+and the sweep's ranked table (its IQM and interval per config); the sweep's
+``curves.png`` is kept as ``sweep_curves.png`` beside the JSON.
 
     .venv/bin/python benchmarks/sweep.py            # about 80 minutes on 2 CPU cores
     .venv/bin/python benchmarks/sweep.py --quick    # tiny sizes: the code paths
@@ -22,6 +23,7 @@ and the sweep's ranked table (its IQM and interval per config).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
                        "--grid", "gamma=" + ",".join(gammas), "--seeds", str(seeds),
                        *extra], root / "sweep")
         print(sweep["stdout"])
+        if not args.quick:  # the sweep's plot, to look at beside the JSON
+            shutil.copy(root / "sweep" / "curves.png", args.out.with_name("sweep_curves.png"))
         train_all = jaxrl(["train", "dqn", "--seeds", str(runs), *extra], root / "all")
         each = [jaxrl(["train", "dqn", "--seeds", str(seeds), "--learning_rate", lr,
                        "--gamma", g, *extra], root / f"each-{lr}-{g}")
