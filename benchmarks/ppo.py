@@ -225,10 +225,11 @@ def speed(quick: bool, reps: int, races: str | None = None) -> list[dict]:
             steps = 2 * config.num_envs * config.num_steps
             config = config.replace(total_steps=steps, eval_episodes=2)
         for n in (1,) if quick else (1, SEEDS):
-            # the peer's work: PPO with a truncation ended like a termination (the peers'
-            # convention), PQN with rejax's Adam instead of purejaxql's RAdam
+            # the peer's work: a truncation ended like a termination (the peers'
+            # convention), and PQN with rejax's Adam instead of purejaxql's RAdam
             same = config.replace(bootstrap_truncation=False) if module is ppo else \
-                config.replace(optimizer="adam") if module is pqn else None
+                config.replace(optimizer="adam", bootstrap_truncation=False) \
+                if module is pqn else None
             mine_runs, same_runs, peer_runs = [], [], []
             for _ in range(1 if quick else reps):
                 mine_runs.append(ours(module, config, n))
@@ -345,7 +346,8 @@ def parts_ms(config, iterations: int, names=None) -> dict:
 
 
 def profile(quick: bool) -> dict:
-    """One seed of PureJaxRL's CartPole config, its parts timed alone (ms/iteration)."""
+    """One seed of PureJaxRL's CartPole PPO config and of rejax's CartPole PQN config, their
+    parts timed alone (ms/iteration)."""
     iterations = 4 if quick else 200
     config = PUREJAXRL_CARTPOLE
     out = {"config": "PureJaxRL's CartPole PPO, one seed", "iterations": iterations,
@@ -360,7 +362,64 @@ def profile(quick: bool) -> dict:
                               [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     print(f"gradient steps with (16, 16) hidden layers: {out['gradient_steps_16x16_ms']:.3f}"
           " ms")
+    config = REJAX_PQN_CARTPOLE
+    out["pqn"] = {"config": "rejax's CartPole PQN, one seed",
+                  "ms_per_iteration": pqn_parts_ms(config, iterations)}
+    ms = out["pqn"]["ms_per_iteration"]
+    print(f"\nPQN, one seed, ms per iteration (a rollout of {config.num_envs} x "
+          f"{config.num_steps} steps, {config.update_epochs * config.num_minibatches} "
+          "gradient steps; peer work: Adam, a truncation ended like a termination)")
+    print(common.format_table(["part", "ms", "share of train_step"],
+                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     return out
+
+
+def pqn_parts_ms(config, iterations: int) -> dict:
+    """One seed of PQN on ``config``: ms per iteration of ``train_step`` (as configured
+    and doing the peer's work), of its rollout, of its targets both ways, and of its
+    ``learn`` (the epochs of minibatch steps) with RAdam and with Adam."""
+    setup = pqn.make(config)
+    state = pqn.init(setup, config, jax.random.key(0))
+    act = lambda obs, k: pqn.select_action(setup, config, state.params, state.step, obs, k)  # noqa: E731
+    env_state, ro = rollout.collect(setup.env, setup.env_params, state.env_state, act,
+                                    jax.random.key(1), config.num_steps)
+    tr, nudge = ro.transitions, 1e-30
+    targets = pqn.q_lambda_targets(setup, config, state.params, tr, ro.extras, env_state.obs)
+
+    def rolls(s):
+        key, key_rollout = jax.random.split(s.key)
+        a = lambda obs, k: pqn.select_action(setup, config, s.params, s.step, obs, k)  # noqa: E731
+        es, _ = rollout.collect(setup.env, setup.env_params, s.env_state, a, key_rollout,
+                                config.num_steps)
+        return s.replace(env_state=es, key=key)
+
+    def target_pass(params, bootstrap_truncation=True):
+        g = pqn.q_lambda_targets(setup, config.replace(
+            bootstrap_truncation=bootstrap_truncation), params, tr, ro.extras, env_state.obs)
+        return jax.tree.map(lambda p: p + nudge * g.sum(), params)
+
+    def learning(c, optimizer):
+        params, opt_state, key = c
+        key, key_now = jax.random.split(key)
+        params, opt_state, _ = pqn.learn(setup, config.replace(optimizer=optimizer), params,
+                                         opt_state, tr, targets, key_now)
+        return params, opt_state, key
+
+    same = config.replace(optimizer="adam", bootstrap_truncation=False)
+    adam_state = pqn.init(setup, same, jax.random.key(0))
+    timed = {
+        "train_step": (lambda s: pqn.train_step(setup, config, s)[0], state),
+        "train_step_peer_work": (lambda s: pqn.train_step(setup, same, s)[0], adam_state),
+        "rollout": (rolls, state),
+        "targets": (target_pass, state.params),
+        "targets_truncation_as_termination": (
+            lambda p: target_pass(p, bootstrap_truncation=False), state.params),
+        "learn_radam": (lambda c: learning(c, "radam"),
+                        (state.params, state.opt_state, jax.random.key(2))),
+        "learn_adam": (lambda c: learning(c, "adam"),
+                       (adam_state.params, adam_state.opt_state, jax.random.key(2)))}
+    return {name: _per_iteration(body, carry, iterations)
+            for name, (body, carry) in timed.items()}
 
 
 def goals(results: dict) -> dict:
@@ -434,8 +493,8 @@ def main() -> int:
               r["speedup"] or "",
               r["jaxrl_same_work"]["steps_per_s"] if r["jaxrl_same_work"] else "",
               r["speedup_same_work"] or ""] for r in results["speed"]]))
-        print("same work: PPO with bootstrap_truncation=False (a truncation ends the return"
-              " like a termination, as the peers do), PQN with optimizer='adam' (rejax's);"
+        print("same work: bootstrap_truncation=False (a truncation ends the return like a"
+              " termination, as the peers do), and PQN with optimizer='adam' (rejax's);"
               " medians of "
               f"{results['speed'][0]['rounds']} interleaved rounds")
         if not PEER_PYTHON.exists():

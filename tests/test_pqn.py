@@ -66,16 +66,38 @@ def _by_hand(lam, g=GAMMA, reward_scale=1.0):
 @pytest.mark.parametrize("lam", [0.65, 0.0, 1.0])
 def test_q_lambda_targets_by_hand(lam):
     setup, config, params = _linear_setup(lam)
-    targets = pqn.q_lambda_targets(setup, config, params, _rollout())
+    targets = pqn.q_lambda_targets(setup, config, params, _rollout(), None, None)
     assert targets.shape == (5, 1)
     np.testing.assert_allclose(np.asarray(targets)[:, 0], _by_hand(lam), rtol=1e-6)
 
 
 def test_reward_scale_scales_the_rewards_not_the_bootstrap():
     setup, config, params = _linear_setup(0.65, reward_scale=0.5)
-    targets = pqn.q_lambda_targets(setup, config, params, _rollout())
+    targets = pqn.q_lambda_targets(setup, config, params, _rollout(), None, None)
     np.testing.assert_allclose(np.asarray(targets)[:, 0], _by_hand(0.65, reward_scale=0.5),
                                rtol=1e-6)
+
+
+# The observations the rollout acted on: S_{t+1} = NEXT_OBS[t] except after an episode's
+# end (t = 1, 2), where the next one is a reset observation; then the one after it.
+OBS = np.array([0.3, 0.5, 0.9, 0.6, 0.125])
+OBS_AFTER = NEXT_OBS[-1:]
+
+
+@pytest.mark.parametrize("lam", [0.65, 0.0, 1.0])
+def test_truncation_as_termination_takes_the_acting_pass_values(lam):
+    """bootstrap_truncation=False (purejaxql's, rejax's): the truncation at t = 2 ends
+    the return like a termination; the other values are max_a Q(S_{t+1}) of the acting
+    pass, and of the observations after the rollout at its end."""
+    setup, config, params = _linear_setup(lam)
+    config = config.replace(bootstrap_truncation=False)
+    q_max = jnp.max(pqn.q_values(setup, params, jnp.asarray(OBS[:, None, None],
+                                                            jnp.float32)), axis=-1)
+    targets = pqn.q_lambda_targets(setup, config, params, _rollout(), q_max,
+                                   jnp.asarray(OBS_AFTER[None], jnp.float32))
+    want = _by_hand(lam)
+    want[2] = REWARD[2]  # no bootstrap from the truncated episode's final observation
+    np.testing.assert_allclose(np.asarray(targets)[:, 0], want, rtol=1e-6)
 
 
 def test_lambda_zero_is_the_one_step_q_learning_target_and_one_the_return():
@@ -87,15 +109,16 @@ def test_lambda_zero_is_the_one_step_q_learning_target_and_one_the_return():
     assert mc[3] == pytest.approx(REWARD[3] + GAMMA * (REWARD[4] + GAMMA * v[4]))
 
 
-@pytest.mark.parametrize(("name", "optimizer"), [
-    ("ConstantReward", "radam"), ("TwoStep", "radam"), ("TimeLimit", "radam"),
-    ("TwoStep", "adam")])
-def test_probe_learns_exact_q_values(name, optimizer):
+@pytest.mark.parametrize(("name", "optimizer", "bootstrap"), [
+    ("ConstantReward", "radam", True), ("TwoStep", "radam", True),
+    ("TimeLimit", "radam", True), ("TwoStep", "adam", True), ("TwoStep", "radam", False)])
+def test_probe_learns_exact_q_values(name, optimizer, bootstrap):
     cls, exact = PROBES[name]
     env = cls()
     # TimeLimit: the value 1/(1-γ) = 10 propagates through truncations; more steps.
     steps = 8_192 if name == "TimeLimit" else 2_048
-    config = _small(total_steps=steps, eval_every=steps, optimizer=optimizer)
+    config = _small(total_steps=steps, eval_every=steps, optimizer=optimizer,
+                    bootstrap_truncation=bootstrap)
     state, curve = pqn.train(config, jax.random.key(0), env=env)
     setup = pqn.make(config, env)
     for obs, values in exact(GAMMA).items():

@@ -24,7 +24,11 @@ The λ-return (:func:`jaxrl.targets.lambda_returns`) is cut at each episode's en
 bootstrap past termination, a bootstrap from the true final observation on truncation
 (a time limit) and at the rollout's last step. The values ``max_a Q(S_{t+1}, a; θ)``
 come from θ as it is after the rollout (the same θ that acted: no update happens
-during a rollout), with no gradient. λ = 0 is the one-step Q-learning target of NN-Q;
+during a rollout), with no gradient: by default one more pass of the network over the
+rollout's true next observations; with ``bootstrap_truncation=False`` (purejaxql's and
+rejax's convention) a truncation ends the return like a termination and the values are
+the acting pass's ``max_a Q(S_{t+1}, a)``, so the network runs only on the observations
+after the rollout. λ = 0 is the one-step Q-learning target of NN-Q;
 λ = 1 the Monte-Carlo return up to the episode's (or rollout's) end.
 
 Options (:class:`PQNConfig`): ``layer_norm`` (``False`` is the paper's ablation), the
@@ -110,6 +114,10 @@ class PQNConfig(struct.PyTreeNode):
         layer after LayerNorm reaches in few steps; the greedy policy is the same.
       epsilon_start, epsilon_end: the ε-greedy schedule's endpoints.
       max_grad_norm: global-norm gradient clip (``inf``: none).
+      bootstrap_truncation: bootstrap a truncated episode's return from
+        ``max_a Q`` of its true final observation (``False``: end it like a termination
+        and take ``max_a Q(S_{t+1}, a)`` from the acting pass, as purejaxql and rejax
+        do).
     """
 
     env: str = struct.field(pytree_node=False, default="CartPole-v1")
@@ -126,6 +134,7 @@ class PQNConfig(struct.PyTreeNode):
     loss: str = struct.field(pytree_node=False, default="l2")
     exploration_steps: int = struct.field(pytree_node=False, default=60_000)
     optimizer: str = struct.field(pytree_node=False, default="radam")
+    bootstrap_truncation: bool = struct.field(pytree_node=False, default=True)
     eval_every: int = struct.field(pytree_node=False, default=30_000)
     eval_episodes: int = struct.field(pytree_node=False, default=16)
     learning_rate: float = 3e-4
@@ -235,18 +244,31 @@ def init(setup: PQNSetup, config: PQNConfig, key: jax.Array) -> PQNState:
 
 def select_action(setup: PQNSetup, config: PQNConfig, params, step, obs, key):
     """ε-greedy on ``Q(S_t, ·; θ)``, ε on its linear schedule at the rollout's start:
-    ``(actions, no extras)``, the ``act`` of :func:`jaxrl.deep.rollout.collect`."""
+    ``(actions, max_a Q(S_t, a; θ))``, the ``act`` of :func:`jaxrl.deep.rollout.collect`
+    (the values, for :func:`q_lambda_targets` with ``bootstrap_truncation=False``)."""
     epsilon = exploration.epsilon_schedule(
         config.epsilon_start, config.epsilon_end, config.exploration_steps)(step)
-    return exploration.epsilon_greedy(key, q_values(setup, params, obs), epsilon), ()
+    q = q_values(setup, params, obs)
+    return exploration.epsilon_greedy(key, q, epsilon), jnp.max(q, axis=-1)
 
 
-def q_lambda_targets(setup: PQNSetup, config: PQNConfig, params,
-                     transitions: Transition) -> jax.Array:
+def q_lambda_targets(setup: PQNSetup, config: PQNConfig, params, transitions: Transition,
+                     q_max: jax.Array, obs_after: Any) -> jax.Array:
     """``G^λ_t`` over the ``[T, N]`` rollout of the rewards times ``reward_scale``,
-    bootstrapping on ``max_a Q(S_{t+1}, a; θ)`` of the true next observations
-    (:func:`jaxrl.targets.lambda_returns`), no gradient."""
-    value_next = jnp.max(q_values(setup, params, transitions.next_obs), axis=-1)
+    bootstrapping on ``max_a Q(S'_t, a; θ)`` (:func:`jaxrl.targets.lambda_returns`), no
+    gradient. By default ``S'_t`` are the true next observations (the final one where
+    an episode ended); with ``bootstrap_truncation=False`` a truncation counts as a
+    termination, and the values are the acting pass's ``q_max`` (``max_a Q(S_t, a)``,
+    ``[T, N]``) one step on, then ``max_a Q`` of ``obs_after`` (the observations after
+    the rollout) at its end."""
+    if config.bootstrap_truncation:
+        value_next = jnp.max(q_values(setup, params, transitions.next_obs), axis=-1)
+    else:
+        transitions = transitions.replace(
+            terminated=transitions.terminated | transitions.truncated,
+            truncated=jnp.zeros_like(transitions.truncated))
+        last = jnp.max(q_values(setup, params, obs_after), axis=-1)
+        value_next = jnp.concatenate([q_max[1:], last[None]])
     reward = config.reward_scale * transitions.reward
     returns = lambda_returns(reward, transitions.terminated,
                              transitions.truncated, value_next, config.gamma,
@@ -295,7 +317,8 @@ def train_step(setup: PQNSetup, config: PQNConfig, state: PQNState):
     act = lambda obs, k: select_action(setup, config, state.params, state.step, obs, k)  # noqa: E731
     env_state, batch = rollout.collect(setup.env, setup.env_params, state.env_state, act,
                                        key_rollout, config.num_steps)
-    targets = q_lambda_targets(setup, config, state.params, batch.transitions)
+    targets = q_lambda_targets(setup, config, state.params, batch.transitions, batch.extras,
+                               env_state.obs)
     params, opt_state, loss = learn(setup, config, state.params, state.opt_state,
                                     batch.transitions, targets, key_learn)
     metrics = {"loss": loss, **batch.totals}
