@@ -18,6 +18,7 @@ and the sweep's ranked table (its IQM and interval per config); the sweep's
 
     .venv/bin/python benchmarks/sweep.py            # about 80 minutes on 2 CPU cores
     .venv/bin/python benchmarks/sweep.py --quick    # tiny sizes: the code paths
+    .venv/bin/python benchmarks/sweep.py --parts sweep --keep   # rerun one case
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import format_table, parser, write_json
+from common import add_parts, chosen_parts, format_table, parser, write_json
 
 LEARNING_RATES = ("0.0003", "0.001", "0.002", "0.003")
 GAMMAS = ("0.95", "0.98", "0.99", "0.995")
@@ -54,9 +55,16 @@ def jaxrl(argv: list[str], out: Path) -> dict:
             "summary": summary, "stdout": done.stdout}
 
 
+CASES = ("sweep", "train_128", "train_each")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = parser("sweep", __doc__.splitlines()[0])
+    add_parts(p, CASES)
     args = p.parse_args(argv)
+    asked, kept = chosen_parts(p, args, CASES)
+    kept_cases = json.loads(args.out.read_text())["cases"] if args.keep and \
+        args.out.exists() else {}
     # quick: one config of 2 seeds, each case's code path once (a process costs ~15 s)
     rates, gammas = (LEARNING_RATES[1:2], GAMMAS[2:3]) if args.quick else \
         (LEARNING_RATES, GAMMAS)
@@ -66,20 +74,29 @@ def main(argv: list[str] | None = None) -> None:
     runs = configs * seeds
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        sweep = jaxrl(["sweep", "dqn", "--grid", "learning_rate=" + ",".join(rates),
-                       "--grid", "gamma=" + ",".join(gammas), "--seeds", str(seeds),
-                       *extra], root / "sweep")
-        print(sweep["stdout"])
-        if not args.quick:  # the sweep's plot, to look at beside the JSON
-            shutil.copy(root / "sweep" / "curves.png", args.out.with_name("sweep_curves.png"))
-        train_all = jaxrl(["train", "dqn", "--seeds", str(runs), *extra], root / "all")
+        if "sweep" in asked:
+            sweep = jaxrl(["sweep", "dqn", "--grid", "learning_rate=" + ",".join(rates),
+                           "--grid", "gamma=" + ",".join(gammas), "--seeds", str(seeds),
+                           *extra], root / "sweep")
+            print(sweep["stdout"])
+            if not args.quick:  # the sweep's plot, to look at beside the JSON
+                shutil.copy(root / "sweep" / "curves.png",
+                            args.out.with_name("sweep_curves.png"))
+        train_all = jaxrl(["train", "dqn", "--seeds", str(runs), *extra], root / "all") \
+            if "train_128" in asked else kept_cases["train_128"]
         each = [jaxrl(["train", "dqn", "--seeds", str(seeds), "--learning_rate", lr,
                        "--gamma", g, *extra], root / f"each-{lr}-{g}")
-                for lr in rates for g in gammas]
-    summary = sweep.pop("summary")
-    sweep["programs"] = summary["programs"]
-    sweep["ranked"] = [{k: r[k] for k in ("rank", "name", "iqm", "iqm_low", "iqm_high",
-                                          "mean", "min", "max")} for r in summary["ranked"]]
+                for lr in rates for g in gammas] if "train_each" in asked else \
+            kept_cases["train_each"]
+    if "sweep" in asked:
+        summary = sweep.pop("summary")
+        sweep["programs"] = summary["programs"]
+        sweep["ranked"] = [{k: r[k] for k in ("rank", "name", "iqm", "iqm_low", "iqm_high",
+                                              "mean", "min", "max")}
+                           for r in summary["ranked"]]
+        sweep.pop("stdout")
+    else:
+        sweep = kept_cases["sweep"]
     per_run = {"sweep": sweep["wall_s"] / runs, "train_128": train_all["wall_s"] / runs}
     each_outside = sum(r["outside_s"] for r in each)
     cost_ratio = per_run["sweep"] / per_run["train_128"]
@@ -96,9 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     print(format_table(["case", "configs x seeds", "wall s (outside)", "compile s",
                         "train s", "train s per (config, seed)"], rows))
     for r in train_all, *each:
-        r.pop("summary")
-        r.pop("stdout")
-    sweep.pop("stdout")
+        r.pop("summary", None)
+        r.pop("stdout", None)
     goals = {
         "sweep_cost_per_run_le_1.1x_train_128": {"met": cost_ratio <= 1.1,
                                                  "ratio": cost_ratio},
@@ -111,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         "configs": configs, "budget": "preset" if not args.quick else "quick",
         "cases": {"sweep": sweep, "train_128": train_all, "train_each": each},
         "seconds_per_run": per_run, "cost_ratio": cost_ratio, "wall_ratio": wall_ratio,
-        "goals": goals}, args.quick)
+        "goals": goals, **kept}, args.quick)
 
 
 if __name__ == "__main__":
