@@ -37,3 +37,71 @@ def usage_error(capsys):
             assert captured.out == ""  # no "compiling", no empty bar before the error
 
     return check
+
+
+# TensorBoard's events of a run or sweep folder against its metrics.csv (test_boards,
+# test_resume): the reader imported when used, not by every test process.
+
+
+def read_events(folder: Path):
+    """TensorBoard's own reader of the folder's events, every point kept."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0})
+    events.Reload()
+    return events
+
+
+def expected_series(metrics: Path) -> dict[str, list[tuple[int, float]]]:
+    """What the events should hold, computed from metrics.csv alone: each seed's value of
+    each measured column, and the IQM, mean, min and max over the seeds, at each chunk's
+    env steps; float32, as TensorBoard stores them."""
+    import csv
+    from collections import defaultdict
+
+    import numpy as np
+
+    from jaxrl import stats
+
+    with metrics.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    out: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    by_step: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for row in rows:
+        step = int(row["env_steps"])
+        for column, text in row.items():
+            if column in ("chunk", "seed", "env_steps") or text == "":
+                continue
+            out[f"seed_{row['seed']}/{column}"].append((step, float(np.float32(text))))
+            by_step[column, step].append(float(text))
+    for (column, step), values in by_step.items():
+        x = np.asarray(values)
+        for name, value in (("iqm", stats.iqm(x)), ("mean", x.mean()), ("min", x.min()),
+                            ("max", x.max())):
+            out[f"{name}/{column}"].append((step, float(np.float32(value))))
+    return dict(out)
+
+
+def assert_events_equal_metrics(folder: Path):
+    """The folder's events equal its metrics.csv, series by series, step by step (no
+    step missing or twice); the reader, for more checks."""
+    events = read_events(folder)
+    expected = expected_series(folder / "metrics.csv")
+    assert sorted(events.Tags()["scalars"]) == sorted(expected)
+    for tag, points in expected.items():
+        got = [(e.step, e.value) for e in events.Scalars(tag)]
+        assert got == points, tag
+    return events
+
+
+def hparams_of(events) -> tuple[dict, list[str]]:
+    """``(hyper-parameters, metric tags)`` of the events' HPARAMS session."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    content = events.PluginTagToContent("hparams")
+    start = plugin_data_pb2.HParamsPluginData.FromString(
+        content["_hparams_/session_start_info"]).session_start_info
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(
+        content["_hparams_/experiment"]).experiment
+    values = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
+    return values, [m.name.tag for m in experiment.metric_infos]

@@ -39,16 +39,20 @@ def test_a_readme_block_runs_as_written(block, tmp_path):
 def test_the_quick_start_runs_as_written(tmp_path):
     """The quick start's shell block, after the set-up command (its venv here as
     `.venv`), line by line through bash: the training line with a short budget, every
-    other line as written; then the Python block on the run it made."""
+    other line as written (TensorBoard in its --inspect mode); then the Python block on
+    the run it made."""
     text = README.read_text()
     shell = re.search(r"<!-- quick-start -->\n```bash\n(.*?)```", text, re.S).group(1)
     lines = [line.split("#")[0].strip() for line in shell.splitlines()]
     lines = [line for line in lines if line]
     assert lines[0] == ". .venv/bin/activate"
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    # TensorBoard's server would run until stopped: its --inspect mode reads the same
+    # folders' events, prints what it finds and exits
     script = "\n".join(["set -e"] + [
         line + " --steps 2000 --seeds 2 --no-progress"
         if line.startswith(("jaxrl train", "jaxrl sweep"))
+        else line + " --inspect" if line.startswith("tensorboard --logdir")
         else line for line in lines])
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)
@@ -56,6 +60,7 @@ def test_the_quick_start_runs_as_written(tmp_path):
     assert (tmp_path / "episode.gif").exists() and "seed 1: mean" in done.stdout
     assert (tmp_path / "sweeps" / "quickstart" / "best.toml").exists()
     assert (tmp_path / "compare.png").exists() and "P(> first)" in done.stdout
+    assert "last_step            2000" in done.stdout  # the runs' events, to their end
     block = next(b for b in BLOCKS if "runs/quickstart" in b)
     done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True,
                           text=True, timeout=600)

@@ -7,6 +7,8 @@ finite checkpoint."""
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import shutil
 import signal
@@ -18,6 +20,8 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from conftest import assert_events_equal_metrics
+from test_boards import wandb_history
 
 import jaxrl
 from jaxrl import checkpointing, cli
@@ -48,8 +52,8 @@ def reference(tmp_path_factory):
     return out
 
 
-def _stop_midway(out, signum) -> subprocess.CompletedProcess:
-    process = _jaxrl(*ARGS, "--out", str(out))
+def _stop_midway(out, signum, *extra: str) -> subprocess.CompletedProcess:
+    process = _jaxrl(*ARGS, *extra, "--out", str(out))
     deadline = time.monotonic() + 240
     while not (out / "checkpoints" / "2").exists():  # two chunks of 15 trained
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
@@ -61,8 +65,13 @@ def _stop_midway(out, signum) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_stopped_and_resumed_is_bit_identical(tmp_path, reference, signum):
+    """Also: the TensorBoard events equal metrics.csv after the resume, and (SIGTERM)
+    the resume goes on with the same W&B runs (offline), whose history is then the
+    seed's rows, each once."""
     out = tmp_path / "run"
-    stopped = _stop_midway(out, signum)
+    wandb = ("--wandb", "jaxrl-tests", "--wandb-mode", "offline") \
+        if signum == signal.SIGTERM else ()
+    stopped = _stop_midway(out, signum, *wandb)
     assert stopped.returncode == 128 + signum, stopped.stderr
     assert f"jaxrl train --resume {out}" in stopped.stdout
     assert "Traceback" not in stopped.stderr
@@ -76,6 +85,16 @@ def test_stopped_and_resumed_is_bit_identical(tmp_path, reference, signum):
     for x, y in zip(_leaves(a.state), _leaves(b.state), strict=True):
         np.testing.assert_array_equal(x, y)
     assert (out / "metrics.csv").read_text() == (reference / "metrics.csv").read_text()
+    assert_events_equal_metrics(out)  # rewritten from metrics.csv, then appended to
+    if wandb:
+        ids = json.loads((out / "wandb.json").read_text())["ids"]
+        with (out / "metrics.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        for seed, run_id in enumerate(ids):
+            history = wandb_history(out, run_id)[0]
+            assert len(list(out.glob(f"wandb/offline-run-*-{run_id}"))) == 2  # two parts
+            assert [h["step"] for h in history] == [int(r["env_steps"]) for r in rows
+                                                    if r["seed"] == str(seed)]
 
 
 def _damage(step: Path, how: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -226,3 +227,16 @@ def test_a_run_folder_is_not_a_sweep_to_resume(grid_sweep, tmp_path, capsys):
     assert "not a jaxrl sweep folder" in capsys.readouterr().err
     assert cli.main(["sweep", *TINY, *GRID, "--out", str(grid_sweep)]) == 2
     assert "jaxrl sweep --resume" in capsys.readouterr().err
+
+
+def test_configs_rank_by_iqm_then_mean_and_a_diverged_one_last():
+    """Configs that all reach a return's cap tie on IQM: the mean decides, then the
+    interval's lower end; a config with no finite score ranks last."""
+    def row(config, iqm, mean, low):
+        return {"config": config, "iqm": iqm, "mean": mean, "iqm_low": low}
+
+    rows = [row(0, math.nan, math.nan, math.nan), row(1, 500.0, 449.9, 399.8),
+            row(2, 500.0, 500.0, 500.0), row(3, 500.0, 500.0, 480.0), row(4, 389.0, 400, 288)]
+    out = sweeping.ranked(rows)
+    assert [r["config"] for r in out] == [2, 3, 1, 4, 0]
+    assert [r["rank"] for r in out] == [1, 2, 3, 4, 5]

@@ -169,7 +169,8 @@ def _train(parser: Parser, argv: list[str]) -> int:
     from jaxrl.cli.execute import execute
 
     if not many:
-        return execute(train.plan(request, argv), progress=not args.no_progress)
+        return execute(train.plan(request, argv), progress=not args.no_progress,
+                       **train.logs(args))
     # a process of many: one that fails alone must not leave the others waiting, so it
     # leaves at once (JAX's shutdown barrier would wait for the ones still running);
     # the others fail at their next exchange with it
@@ -178,7 +179,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
     plan = None
     try:
         plan = train.plan(request, argv)
-        return execute(plan, progress=not args.no_progress)
+        return execute(plan, progress=not args.no_progress, **train.logs(args))
     except UsageError as error:
         message, status = str(error).removeprefix("jaxrl: "), 2
     except jax.errors.JaxRuntimeError as error:
@@ -194,13 +195,14 @@ def _train(parser: Parser, argv: list[str]) -> int:
 
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from jaxrl.cli import sweep
+    from jaxrl.cli import sweep, train
 
     request = sweep.precheck(args)  # no JAX yet
     _use_cpu_cores()
     from jaxrl.cli import sweeping
 
-    return sweeping.execute(sweep.plan(request, argv), progress=not args.no_progress)
+    return sweeping.execute(sweep.plan(request, argv), progress=not args.no_progress,
+                            **train.logs(args))
 
 
 def _use_cpu_cores() -> None:

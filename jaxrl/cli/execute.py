@@ -5,8 +5,12 @@ cleanly after the chunk running."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import platform
 import time
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -14,7 +18,7 @@ import jax
 import numpy as np
 
 from jaxrl import driver, presets, runs
-from jaxrl.cli import report
+from jaxrl.cli import boards, report
 from jaxrl.cli.train import Plan, Stop
 
 
@@ -34,15 +38,21 @@ def _device() -> dict[str, Any]:
             "count": jax.device_count(), "processor": platform.machine()}
 
 
-def execute(plan: Plan, progress: bool = True) -> int:
+def execute(plan: Plan, progress: bool = True, tensorboard: bool = True,
+            wandb: dict[str, Any] | None = None) -> int:
     """Train the plan; the exit status (0 done, 130/143 stopped by SIGINT/SIGTERM and
     saved, 1 a non-finite training metric). A signal from the start on stops the run
-    after the chunk running (before the first chunk: nothing trained, and said so)."""
-    with Stop() as stop:
-        return _execute(plan, progress, stop)
+    after the chunk running (before the first chunk: nothing trained, and said so).
+    ``tensorboard``: TensorBoard events in the run folder; ``wandb``: W&B settings, a
+    W&B run per seed (:func:`jaxrl.cli.boards.open_logs`)."""
+    with Stop() as stop, contextlib.ExitStack() as logs_open:
+        return _execute(plan, progress, stop,
+                        functools.partial(boards.open_logs, logs_open, plan.folder,
+                                          plan.info["config"], plan.info["seeds"],
+                                          tensorboard=tensorboard, wandb=wandb))
 
 
-def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
+def _execute(plan: Plan, progress: bool, stop: Stop, open_logs: Callable[..., list]) -> int:
     learner = presets.LEARNERS[plan.algo]
     algo, config, folder, info = learner.load().ALGORITHM, plan.config, plan.folder, plan.info
     # over several processes, process 0 writes the folder's files and prints (every
@@ -80,6 +90,7 @@ def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
     say(f"run folder: {folder}" + (f" (resuming after chunk {chunk0})" if chunk0 > 0
                                    else ""))
     found: dict[str, str] = {}
+    logs: list[Any] = []  # TensorBoard, W&B: opened at the first report (process 0)
 
     def hook(p: driver.Progress) -> None:
         if not found:
@@ -88,7 +99,12 @@ def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
         metrics = {k: p.metrics.get(k) for k in metric_names} if p.metrics else \
             dict.fromkeys(metric_names)
         if main:
-            runs.append_rows(folder, report.rows(p.chunk, p.env_steps, p.outputs, metrics))
+            if p.chunk == max(chunk0, 0):  # after the rows of the parts before
+                logs.extend(open_logs(found["name"]))
+            rows = report.rows(p.chunk, p.env_steps, p.outputs, metrics)
+            runs.append_rows(folder, rows)
+            for log in logs:
+                log.add(rows)
             if p.chunk == part["first_chunk"]:  # compiled just before the first report
                 part["compile_s"] = time.perf_counter() - called - p.elapsed_s
             part.update(last_chunk=p.chunk, wall_s=p.elapsed_s)
@@ -116,7 +132,14 @@ def _execute(plan: Plan, progress: bool, stop: Stop) -> int:
                 wall_s=result.wall_s)
     if main:
         runs.write_json(folder / runs.TIMES, {"parts": [*parts, part]})
-    return finish(plan, result, found, stop, total, unit, main, [*parts, part])
+    status = finish(plan, result, found, stop, total, unit, main, [*parts, part])
+    if status == 0 and logs:
+        finals = json.loads((folder / runs.SUMMARY).read_text())["final_per_seed"]
+        for log in logs:
+            log.end(folder / runs.PLOT, finals, found["label"])
+        if any(isinstance(log, boards.Board) for log in logs):
+            print(f"TensorBoard: tensorboard --logdir {folder.parent}")
+    return status
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:

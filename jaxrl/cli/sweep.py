@@ -67,7 +67,7 @@ def precheck(args: argparse.Namespace) -> SweepRequest:
     if args.resume is not None:
         if args.grid or args.zip:
             raise UsageError("--resume goes on with the sweep as it was configured: give "
-                             "no other options than --no-progress")
+                             "no other options than --no-progress and --no-tensorboard")
         return SweepRequest(train.precheck(args))
     if not args.grid and not args.zip:
         raise UsageError("give the values to sweep: --grid FIELD=V1,V2,... (or --zip)")

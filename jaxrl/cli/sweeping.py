@@ -8,6 +8,8 @@
     curves.png     the IQM curve of each config with its interval band
     best.toml      the winning config whole: ``jaxrl train --config best.toml`` trains it
     groups/G/      group G's checkpoints (after each chunk) and, once done, its curves
+    configs/NAME/  each config's metrics.csv (as a run folder's, its seeds' rows) and
+                   TensorBoard events (:mod:`jaxrl.cli.boards`; not with --no-tensorboard)
 
 The groups run one after another with one progress bar; SIGINT/SIGTERM stop after the
 chunk running, save, and ``jaxrl sweep --resume DIR`` goes on bit-identically (a
@@ -16,6 +18,7 @@ finished group is not trained again, the running one goes on from its checkpoint
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -28,20 +31,30 @@ import numpy as np
 
 from jaxrl import driver, presets, runs, stats
 from jaxrl import sweep as sweeps
-from jaxrl.cli import compare, report
+from jaxrl.cli import boards, compare, report
 from jaxrl.cli.execute import _device, _status, _versions, curve_values
+from jaxrl.cli.fields import to_json
 from jaxrl.cli.sweep import INFO, SweepPlan
 from jaxrl.cli.train import Stop
 
-RESULTS, SUMMARY, PLOT, BEST, GROUPS, CURVES = (
-    "results.csv", "summary.json", "curves.png", "best.toml", "groups", "curves.npz")
+RESULTS, SUMMARY, PLOT, BEST, GROUPS, CURVES, CONFIGS = (
+    "results.csv", "summary.json", "curves.png", "best.toml", "groups", "curves.npz",
+    "configs")
 
 
-def execute(plan: SweepPlan, progress: bool = True) -> int:
+def execute(plan: SweepPlan, progress: bool = True, tensorboard: bool = True,
+            wandb: dict[str, Any] | None = None) -> int:
     """Train the sweep; the exit status (0 done, 130/143 stopped by SIGINT/SIGTERM and
-    saved)."""
+    saved). ``tensorboard``: each config's TensorBoard events in ``configs/NAME/``;
+    ``wandb``: W&B settings, a W&B run per config and seed, a group per config."""
     with Stop() as stop:
-        return _execute(plan, progress, stop)
+        return _execute(plan, progress, stop, {"tensorboard": tensorboard, "wandb": wandb})
+
+
+def config_folder(folder: Path, values: dict[str, Any]) -> Path:
+    """``configs/NAME/`` of the config of these swept values (its name without spaces:
+    TensorBoard's name of the run)."""
+    return folder / CONFIGS / name_of(values).replace(" ", "")
 
 
 def stacked(configs: list[Any]) -> Any:
@@ -49,7 +62,7 @@ def stacked(configs: list[Any]) -> Any:
     return jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *configs)
 
 
-def _execute(plan: SweepPlan, progress: bool, stop: Stop) -> int:
+def _execute(plan: SweepPlan, progress: bool, stop: Stop, logs: dict[str, Any]) -> int:
     learner = presets.LEARNERS[plan.algo]
     algo, folder, info = learner.load().ALGORITHM, plan.folder, plan.info
     for note in plan.notes:
@@ -73,7 +86,8 @@ def _execute(plan: SweepPlan, progress: bool, stop: Stop) -> int:
             if (where / CURVES).exists():
                 done_before += totals[g]
                 continue
-            status = _group(algo, plan, members, keys, where, stop, bar, done_before)
+            status = _group(algo, plan, members, keys, where, stop, bar, done_before,
+                            logs)
             if status:
                 return status
             done_before += totals[g]
@@ -86,7 +100,8 @@ def _total(algo: driver.Algorithm, config: Any) -> int:
 
 
 def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: jax.Array,
-           where: Path, stop: Stop, bar: report.Bar, offset: int) -> int:
+           where: Path, stop: Stop, bar: report.Bar, offset: int, logs: dict[str, Any]
+           ) -> int:
     """Train one group (one program) of the sweep; a non-zero status when stopped."""
     if stop():  # stopped between two programs: the next one not even compiled
         print(f"jaxrl: stopped before program {plan.groups.index(members) + 1} of "
@@ -96,19 +111,54 @@ def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: ja
     rows, row_keys = sweeps.tile(stacked([plan.configs[i] for i in members]), keys)
     resume = runs.latest_checkpoint(where)
     found: dict[str, str] = {}
-    bar.seeds = len(members) * keys.shape[0]
+    seeds, chunk0 = keys.shape[0], 0 if resume is None else int(resume["chunk"])
+    bar.seeds = len(members) * seeds
+    folders = [config_folder(plan.folder, plan.info["configs"][i]) for i in members]
+    for f in folders:  # a resumed group writes the rows after its checkpoint again
+        f.mkdir(parents=True, exist_ok=True)
+        runs.keep_rows(f, chunk0 - 1)
+    config = plan.configs[members[0]]
+    setup = algo.make(config)
+    state = jax.eval_shape(lambda k: algo.init(setup, config, k), keys[0])
+    metric_names = list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
+    logs_open = contextlib.ExitStack()
+    opened: list[list[Any]] = []  # each config's loggers, from the first report
+    wandb = logs["wandb"]
 
     def hook(p: driver.Progress) -> None:
         if not found:
             found["name"], found["label"] = report.headline(p.outputs, p.metrics)
             bar.label = found["label"]
+            opened.extend(boards.open_logs(
+                logs_open, f, to_json(plan.configs[i]), seeds, found["name"],
+                logs["tensorboard"], wandb and {  # a W&B group per config
+                    **wandb, "group": f"{wandb['group'] or plan.folder.name}/{f.name}"})
+                for f, i in zip(folders, members, strict=True))
+        for j, f in enumerate(folders):  # config j's seeds: rows j * seeds, ...
+            mine = slice(j * seeds, (j + 1) * seeds)
+            rows = report.rows(p.chunk, p.env_steps,
+                               {k: np.asarray(v)[mine] for k, v in p.outputs.items()},
+                               {k: None if p.metrics.get(k) is None else
+                                np.asarray(p.metrics[k])[mine] for k in metric_names})
+            runs.append_rows(f, rows)
+            for log in opened[j] if opened else ():
+                log.add(rows)
         value = report.headline_values(found["name"], p.evaluation, p.metrics)
         bar.update(offset + p.env_steps, None if value is None else float(value.mean()),
-                   first=p.chunk == (0 if resume is None else int(resume["chunk"])))
+                   first=p.chunk == chunk0)
 
-    with runs.checkpoints(where) as saved:
+    with runs.checkpoints(where) as saved, logs_open:
         result = driver.run(algo, rows, row_keys, stacked_config=True, hook=hook,
                             checkpoint=saved.save, resume=resume, stop=stop)
+        if result.complete:  # each config's plot, as a run folder's
+            steps, values = curve_values(result.curve, found["name"])
+            for j, f in enumerate(folders):
+                mine = values[j * seeds:(j + 1) * seeds]
+                runs.plot_curve(f / runs.PLOT, steps, mine,
+                                f"{plan.algo} on {plan.info['env']}, {f.name}",
+                                ylabel=found["label"])
+                for log in opened[j] if opened else ():
+                    log.end(f / runs.PLOT, [float(v) for v in mine[:, -1]], found["label"])
     if not result.complete:
         print(f"jaxrl: stopped in program {plan.groups.index(members) + 1} of "
               f"{len(plan.groups)}, checkpoint saved; go on with: jaxrl sweep --resume "
@@ -172,9 +222,7 @@ def finish(plan: SweepPlan, unit: str) -> int:
                                     **dict.fromkeys(("iqm", "iqm_low", "iqm_high", "mean",
                                                      "min", "max"), math.nan)}
         rows.append({"config": i, "values": info["configs"][i], **row})
-    rows.sort(key=lambda r: -r["iqm"] if np.isfinite(r["iqm"]) else math.inf)
-    for rank, row in enumerate(rows, 1):
-        row["rank"] = rank
+    rows = ranked(rows)
     best = rows[0]["config"]
     wall = sum(t["wall_s"] for t in times)
     runs.write_json(folder / SUMMARY, {
@@ -194,8 +242,23 @@ def finish(plan: SweepPlan, unit: str) -> int:
     print(report_table(rows, label))
     print(f"best: {rows[0]['name']}; `jaxrl train {plan.algo} --config {folder / BEST}` "
           "trains it")
-    print(f"sweep folder: {folder}  ({INFO}, {RESULTS}, {SUMMARY}, {PLOT}, {BEST})")
+    print(f"sweep folder: {folder}  ({INFO}, {RESULTS}, {SUMMARY}, {PLOT}, {BEST}, "
+          f"{CONFIGS}/)")
     return 0
+
+
+def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The configs' rows best first, each given its ``rank``: by IQM, ties (configs that
+    all reach a return's cap) by mean, then by the interval's lower end; a config with
+    no finite score (it diverged) last, in its order."""
+    def key(r: dict[str, Any]) -> tuple[float, ...]:
+        return (-r["iqm"], -r["mean"], -r["iqm_low"]) if np.isfinite(r["iqm"]) else \
+            (math.inf,) * 3
+
+    out = sorted(rows, key=key)
+    for rank, row in enumerate(out, 1):
+        row["rank"] = rank
+    return out
 
 
 def report_table(rows: list[dict[str, Any]], label: str) -> str:
@@ -229,8 +292,6 @@ def _write_results(path: Path, info: dict[str, Any], steps: list[np.ndarray],
 def write_toml(path: Path, config: Any, comment: str) -> None:
     """The config's every field as TOML (``None`` as ``"none"``, which the command line
     reads back as ``None``): ``jaxrl train --config`` trains exactly this config."""
-    from jaxrl.cli.fields import to_json
-
     lines = [f"# {comment}"]
     lines += [f"{name} = {_toml(value)}" for name, value in to_json(config).items()]
     path.write_text("\n".join(lines) + "\n")

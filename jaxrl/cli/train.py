@@ -21,7 +21,8 @@ from jaxrl.cli.errors import UsageError, closest
 
 #: Options of ``jaxrl train`` that are not config fields.
 COMMON = ("algo", "env", "seeds", "seed", "steps", "set", "config", "out", "resume",
-          "no_progress", "coordinator", "num_processes", "process_id", "distributed")
+          "no_progress", "no_tensorboard", "wandb", "wandb_group", "wandb_mode",
+          "coordinator", "num_processes", "process_id", "distributed")
 
 
 def add_common(parser: argparse.ArgumentParser, algo_given: bool = False,
@@ -46,6 +47,14 @@ def add_common(parser: argparse.ArgumentParser, algo_given: bool = False,
     add("--out", type=Path, help=f"the {what} folder (default: {what}s/ALGO-ENV-TIMESTAMP)")
     add("--resume", type=Path, metavar="DIR", help=f"go on with the {what} in DIR")
     add("--no-progress", action="store_true", help="no progress bar")
+    add("--no-tensorboard", action="store_true",
+        help=f"write no TensorBoard events into the {what} folder")
+    add("--wandb", metavar="PROJECT", help="log each seed to Weights & Biases as its own "
+        'run, in this project (the extra: pip install "jaxrl[wandb]")')
+    add("--wandb-group", metavar="NAME", help=f"the W&B group (default: the {what} "
+        "folder's name)")
+    add("--wandb-mode", default="online", help="online (default) or offline (W&B's own "
+        "folder in the run folder; `wandb sync` sends it later)")
     if sweep:  # one process, over this machine's devices
         return
     hosts = parser.add_argument_group(
@@ -142,16 +151,53 @@ class Request:
     changes: dict[str, Any] | None = None
 
 
+def check_wandb(args: argparse.Namespace) -> None:
+    """The W&B options: the extra installed, a mode W&B has, no group without a project
+    (a resumed run or sweep goes on with its own W&B runs: :mod:`jaxrl.cli.wandb_runs`)."""
+    from jaxrl.cli import wandb_runs
+
+    if args.wandb is None:
+        if args.wandb_group is not None or args.wandb_mode != "online":
+            raise UsageError("--wandb-group and --wandb-mode go with --wandb PROJECT")
+        return
+    if not args.wandb.strip() or "/" in args.wandb:
+        raise UsageError(f"--wandb {args.wandb!r}: expected a W&B project name")
+    if args.wandb_mode not in wandb_runs.MODES:
+        raise UsageError(f"--wandb-mode {args.wandb_mode}: expected one of "
+                         f"{', '.join(wandb_runs.MODES)}")
+    if (line := wandb_runs.missing()) is not None:
+        raise UsageError(line)
+
+
+def logs(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the command line asks a run to be logged besides its folder's files:
+    ``tensorboard`` (on unless ``--no-tensorboard``) and ``wandb`` (the W&B settings;
+    ``None``: no W&B, unless the resumed folder logs to W&B already)."""
+    from jaxrl.cli import wandb_runs
+
+    return {"tensorboard": not args.no_tensorboard,
+            "wandb": None if args.wandb is None else wandb_runs.settings(
+                args.wandb, args.wandb_group, args.wandb_mode)}
+
+
 def precheck(args: argparse.Namespace) -> Request:
     """Check what needs no JAX (numbers, field names and values by the config's
     annotations, conflicting options, the output folder's place): a :class:`UsageError`
     line at once, before JAX is imported."""
+    check_wandb(args)
     if args.resume is not None:
-        fresh = (args.algo, args.env, args.steps, args.config, args.out)
+        fresh = (args.algo, args.env, args.steps, args.config, args.out, args.wandb)
         if any(v is not None for v in fresh) or args.set or args.seeds != "4" or \
                 args.seed != "0" or any(k.startswith("field:") for k in vars(args)):
             raise UsageError("--resume goes on with the run as it was configured: give "
-                             "no other options than --no-progress")
+                             "no other options than --no-progress and --no-tensorboard")
+        from jaxrl.cli import wandb_runs
+
+        folder = Path(args.resume)
+        if wandb_runs.missing() and ((folder / wandb_runs.FILE).exists() or any(
+                folder.glob(f"configs/*/{wandb_runs.FILE}"))):
+            raise UsageError(f"--resume {folder}: it logs to W&B, which needs the wandb "
+                             f"extra: {wandb_runs.INSTALL}")
         return Request(args)
     learner = presets.LEARNERS[args.algo]
     seeds = _count("--seeds", args.seeds, 1)
