@@ -59,9 +59,10 @@ def test_no_tensorboard_writes_no_events(tmp_path):
     assert (out / "metrics.csv").exists()
 
 
-def test_each_config_of_a_sweep_is_a_tensorboard_run(tmp_path):
+def test_each_config_of_a_sweep_is_a_tensorboard_run_and_a_wandb_group(tmp_path):
     out = tmp_path / "sweep"
     assert cli.main(["sweep", *TINY, "--seeds", "2", "--grid", "learning_rate=0.001,0.01",
+                     "--wandb", "jaxrl-tests", "--wandb-mode", "offline",
                      "--out", str(out)]) == 0
     folders = sorted((out / "configs").iterdir())
     assert [f.name for f in folders] == ["learning_rate=0.001", "learning_rate=0.01"]
@@ -78,6 +79,11 @@ def test_each_config_of_a_sweep_is_a_tensorboard_run(tmp_path):
             [float(r["value"]) for r in sorted(mine, key=lambda r: (int(r["env_steps"]),
                                                                     int(r["seed"])))])
         assert (folder / "learning_curve.png").exists()
+        state = json.loads((folder / "wandb.json").read_text())
+        assert state["group"] == f"sweep/{folder.name}" and len(state["ids"]) == 2
+        history = wandb_history(folder, state["ids"][1])[0]
+        assert [h["return_mean"] for h in history] == [float(r["return_mean"]) for r in rows
+                                                       if r["seed"] == "1"]
 
 
 def wandb_records(path: Path) -> list:

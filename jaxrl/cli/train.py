@@ -53,8 +53,8 @@ def add_common(parser: argparse.ArgumentParser, algo_given: bool = False,
         'run, in this project (the extra: pip install "jaxrl[wandb]")')
     add("--wandb-group", metavar="NAME", help=f"the W&B group (default: the {what} "
         "folder's name)")
-    add("--wandb-mode", default="online", help="online (default) or offline (W&B's own "
-        "folder in the run folder; `wandb sync` sends it later)")
+    add("--wandb-mode", default="online", metavar="MODE", help="online (default) or "
+        "offline (W&B's own folder in the run folder; `wandb sync` sends it later)")
     if sweep:  # one process, over this machine's devices
         return
     hosts = parser.add_argument_group(
