@@ -297,10 +297,10 @@ def section_sweep(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                    [[i, r["name"], r["iqm"], f"[{fmt(r['iqm_low'])}, "
                      f"{fmt(r['iqm_high'])}]", r["mean"], r["min"]]
                     for i, r in enumerate(ranked, 1)])
-    goals = d.get("goals", {})
-    lines += ["", "Goals: " + "; ".join(
-        f"{name} {'met' if g.get('met') else 'missed'} ({fmt(g.get('ratio'))}x)"
-        for name, g in goals.items())]
+    kept = d.get("kept_from")
+    if kept:
+        lines += ["", f"Cases {', '.join(kept['parts'])} from the run of {kept['date']}, "
+                  f"rerun: {', '.join(d.get('parts', []))}."]
     return lines, []
 
 

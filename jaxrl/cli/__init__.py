@@ -166,11 +166,12 @@ def _train(parser: Parser, argv: list[str]) -> int:
     request = train.precheck(args)  # no JAX yet: a typo is one line at once
     _use_cpu_cores()
     many = train.start_processes(known)  # before JAX computes anything
+    from jaxrl.cli import wandb_runs
     from jaxrl.cli.execute import execute
 
     if not many:
         return execute(train.plan(request, argv), progress=not args.no_progress,
-                       **train.logs(args))
+                       **wandb_runs.logs(args))
     # a process of many: one that fails alone must not leave the others waiting, so it
     # leaves at once (JAX's shutdown barrier would wait for the ones still running);
     # the others fail at their next exchange with it
@@ -179,7 +180,7 @@ def _train(parser: Parser, argv: list[str]) -> int:
     plan = None
     try:
         plan = train.plan(request, argv)
-        return execute(plan, progress=not args.no_progress, **train.logs(args))
+        return execute(plan, progress=not args.no_progress, **wandb_runs.logs(args))
     except UsageError as error:
         message, status = str(error).removeprefix("jaxrl: "), 2
     except jax.errors.JaxRuntimeError as error:
@@ -195,14 +196,14 @@ def _train(parser: Parser, argv: list[str]) -> int:
 
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from jaxrl.cli import sweep, train
+    from jaxrl.cli import sweep, wandb_runs
 
     request = sweep.precheck(args)  # no JAX yet
     _use_cpu_cores()
     from jaxrl.cli import sweeping
 
     return sweeping.execute(sweep.plan(request, argv), progress=not args.no_progress,
-                            **train.logs(args))
+                            **wandb_runs.logs(args))
 
 
 def _use_cpu_cores() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxrl import presets
-from jaxrl.cli import fields, paths, schema
+from jaxrl.cli import fields, paths, schema, wandb_runs
 from jaxrl.cli.budget import shorten
 from jaxrl.cli.errors import UsageError, closest
 
@@ -151,48 +151,17 @@ class Request:
     changes: dict[str, Any] | None = None
 
 
-def check_wandb(args: argparse.Namespace) -> None:
-    """The W&B options: the extra installed, a mode W&B has, no group without a project
-    (a resumed run or sweep goes on with its own W&B runs: :mod:`jaxrl.cli.wandb_runs`)."""
-    from jaxrl.cli import wandb_runs
-
-    if args.wandb is None:
-        if args.wandb_group is not None or args.wandb_mode != "online":
-            raise UsageError("--wandb-group and --wandb-mode go with --wandb PROJECT")
-        return
-    if not args.wandb.strip() or "/" in args.wandb:
-        raise UsageError(f"--wandb {args.wandb!r}: expected a W&B project name")
-    if args.wandb_mode not in wandb_runs.MODES:
-        raise UsageError(f"--wandb-mode {args.wandb_mode}: expected one of "
-                         f"{', '.join(wandb_runs.MODES)}")
-    if (line := wandb_runs.missing()) is not None:
-        raise UsageError(line)
-
-
-def logs(args: argparse.Namespace) -> dict[str, Any]:
-    """Where the command line asks a run to be logged besides its folder's files:
-    ``tensorboard`` (on unless ``--no-tensorboard``) and ``wandb`` (the W&B settings;
-    ``None``: no W&B, unless the resumed folder logs to W&B already)."""
-    from jaxrl.cli import wandb_runs
-
-    return {"tensorboard": not args.no_tensorboard,
-            "wandb": None if args.wandb is None else wandb_runs.settings(
-                args.wandb, args.wandb_group, args.wandb_mode)}
-
-
 def precheck(args: argparse.Namespace) -> Request:
     """Check what needs no JAX (numbers, field names and values by the config's
     annotations, conflicting options, the output folder's place): a :class:`UsageError`
     line at once, before JAX is imported."""
-    check_wandb(args)
+    wandb_runs.check_options(args)
     if args.resume is not None:
         fresh = (args.algo, args.env, args.steps, args.config, args.out, args.wandb)
         if any(v is not None for v in fresh) or args.set or args.seeds != "4" or \
                 args.seed != "0" or any(k.startswith("field:") for k in vars(args)):
             raise UsageError("--resume goes on with the run as it was configured: give "
                              "no other options than --no-progress and --no-tensorboard")
-        from jaxrl.cli import wandb_runs
-
         folder = Path(args.resume)
         if wandb_runs.missing() and ((folder / wandb_runs.FILE).exists() or any(
                 folder.glob(f"configs/*/{wandb_runs.FILE}"))):

@@ -14,6 +14,7 @@ chunk trained again gives the rows already logged).
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import uuid
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxrl.cli import boards
+from jaxrl.cli.errors import UsageError
 
 #: The file of a run folder (or a sweep's config folder) that holds the W&B runs' ids.
 FILE = "wandb.json"
@@ -39,6 +41,31 @@ def settings(project: str, group: str | None, mode: str) -> dict[str, Any]:
     """What ``wandb.json`` starts from: project, group (``None``: the folder's name),
     mode."""
     return {"project": project, "group": group, "mode": mode}
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """The W&B options: the extra installed, a mode W&B has, no group without a project
+    (a resumed run or sweep goes on with the W&B runs its ``wandb.json`` names)."""
+    if args.wandb is None:
+        if args.wandb_group is not None or args.wandb_mode != "online":
+            raise UsageError("--wandb-group and --wandb-mode go with --wandb PROJECT")
+        return
+    if not args.wandb.strip() or "/" in args.wandb:
+        raise UsageError(f"--wandb {args.wandb!r}: expected a W&B project name")
+    if args.wandb_mode not in MODES:
+        raise UsageError(f"--wandb-mode {args.wandb_mode}: expected one of "
+                         f"{', '.join(MODES)}")
+    if (line := missing()) is not None:
+        raise UsageError(line)
+
+
+def logs(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the command line asks a run to be logged besides its folder's files:
+    ``tensorboard`` (on unless ``--no-tensorboard``) and ``wandb`` (the W&B settings;
+    ``None``: no W&B, unless the resumed folder logs to W&B already)."""
+    return {"tensorboard": not args.no_tensorboard,
+            "wandb": None if args.wandb is None else settings(
+                args.wandb, args.wandb_group, args.wandb_mode)}
 
 
 class WandbRuns:
