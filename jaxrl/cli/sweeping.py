@@ -136,13 +136,13 @@ def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: ja
                 for f, i in zip(folders, members, strict=True))
         for j, f in enumerate(folders):  # config j's seeds: rows j * seeds, ...
             mine = slice(j * seeds, (j + 1) * seeds)
-            rows = report.rows(p.chunk, p.env_steps,
-                               {k: np.asarray(v)[mine] for k, v in p.outputs.items()},
-                               {k: None if p.metrics.get(k) is None else
-                                np.asarray(p.metrics[k])[mine] for k in metric_names})
-            runs.append_rows(f, rows)
+            metrics_rows = report.rows(
+                p.chunk, p.env_steps, {k: np.asarray(v)[mine] for k, v in p.outputs.items()},
+                {k: None if p.metrics.get(k) is None else np.asarray(p.metrics[k])[mine]
+                 for k in metric_names})
+            runs.append_rows(f, metrics_rows)
             for log in opened[j] if opened else ():
-                log.add(rows)
+                log.add(metrics_rows)
         value = report.headline_values(found["name"], p.evaluation, p.metrics)
         bar.update(offset + p.env_steps, None if value is None else float(value.mean()),
                    first=p.chunk == chunk0)
