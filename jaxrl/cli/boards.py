@@ -60,9 +60,9 @@ def measured(row: dict[str, Any]) -> list[tuple[str, float]]:
     """``(column, value)`` of what a row measured: every column but its place (a
     learner counting episodes measures its environment steps too), empty ones left out
     (the training metrics before any training)."""
-    return [(column, number(text)) for column, text in row.items()
-            if column not in PLACE and not (column == "env_steps" and "episodes" not in row)
-            and number(text) is not None]
+    values = ((column, number(text)) for column, text in row.items()
+              if column not in PLACE and not (column == "env_steps" and "episodes" not in row))
+    return [(column, value) for column, value in values if value is not None]
 
 
 def points(rows: list[dict[str, Any]]) -> list[tuple[str, float, int]]:

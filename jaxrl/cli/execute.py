@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import platform
 import time
 from collections.abc import Callable
@@ -82,8 +81,7 @@ def _execute(plan: Plan, progress: bool, stop: Stop, open_logs: Callable[..., li
     schedule = setup.schedule
     unit = "episodes" if learner.budget == "episodes" else "steps"
     total = schedule.calls * schedule.steps_per_call
-    state = jax.eval_shape(lambda k: algo.init(setup, config, k), keys[0])
-    metric_names = list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
+    names = metric_names(algo, setup, config, keys[0])
     over = f" over {jax.process_count()} processes" if jax.process_count() > 1 else ""
     say(f"jaxrl train {plan.algo}: {config.env}, {info['seeds']} seed(s) x {total} "
         f"{unit}{over}; {info['preset']}")
@@ -96,8 +94,8 @@ def _execute(plan: Plan, progress: bool, stop: Stop, open_logs: Callable[..., li
         if not found:
             found["name"], found["label"] = report.headline(p.outputs, p.metrics)
             bar.label = found["label"]
-        metrics = {k: p.metrics.get(k) for k in metric_names} if p.metrics else \
-            dict.fromkeys(metric_names)
+        metrics = {k: p.metrics.get(k) for k in names} if p.metrics else \
+            dict.fromkeys(names)
         if main:
             if p.chunk == max(chunk0, 0):  # after the rows of the parts before
                 logs.extend(open_logs(found["name"]))
@@ -134,12 +132,20 @@ def _execute(plan: Plan, progress: bool, stop: Stop, open_logs: Callable[..., li
         runs.write_json(folder / runs.TIMES, {"parts": [*parts, part]})
     status = finish(plan, result, found, stop, total, unit, main, [*parts, part])
     if status == 0 and logs:
-        finals = json.loads((folder / runs.SUMMARY).read_text())["final_per_seed"]
+        finals = [float(v) for v in curve_values(result.curve, found["name"])[1][:, -1]]
         for log in logs:
             log.end(folder / runs.PLOT, finals, found["label"])
         if any(isinstance(log, boards.Board) for log in logs):
             print(f"TensorBoard: tensorboard --logdir {folder.parent}")
     return status
+
+
+def metric_names(algo: driver.Algorithm, setup: Any, config: Any, key: jax.Array
+                 ) -> list[str]:
+    """The names of the metrics ``train_step`` reports (traced, nothing computed): the
+    training columns of ``metrics.csv``, the same at every chunk."""
+    state = jax.eval_shape(lambda k: algo.init(setup, config, k), key)
+    return list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:

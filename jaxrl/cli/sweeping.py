@@ -32,7 +32,7 @@ import numpy as np
 from jaxrl import driver, presets, runs, stats
 from jaxrl import sweep as sweeps
 from jaxrl.cli import boards, compare, report
-from jaxrl.cli.execute import _device, _status, _versions, curve_values
+from jaxrl.cli.execute import _device, _status, _versions, curve_values, metric_names
 from jaxrl.cli.fields import to_json
 from jaxrl.cli.sweep import INFO, SweepPlan
 from jaxrl.cli.train import Stop
@@ -118,9 +118,7 @@ def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: ja
         f.mkdir(parents=True, exist_ok=True)
         runs.keep_rows(f, chunk0 - 1)
     config = plan.configs[members[0]]
-    setup = algo.make(config)
-    state = jax.eval_shape(lambda k: algo.init(setup, config, k), keys[0])
-    metric_names = list(jax.eval_shape(lambda s: algo.train_step(setup, config, s)[1], state))
+    names = metric_names(algo, algo.make(config), config, keys[0])
     logs_open = contextlib.ExitStack()
     opened: list[list[Any]] = []  # each config's loggers, from the first report
     wandb = logs["wandb"]
@@ -139,7 +137,7 @@ def _group(algo: driver.Algorithm, plan: SweepPlan, members: list[int], keys: ja
             metrics_rows = report.rows(
                 p.chunk, p.env_steps, {k: np.asarray(v)[mine] for k, v in p.outputs.items()},
                 {k: None if p.metrics.get(k) is None else np.asarray(p.metrics[k])[mine]
-                 for k in metric_names})
+                 for k in names})
             runs.append_rows(f, metrics_rows)
             for log in opened[j] if opened else ():
                 log.add(metrics_rows)
