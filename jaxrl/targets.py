@@ -22,6 +22,11 @@ function                       equation (slide)
 :func:`policy_gradient_loss`   ``-mean_t log π(A_t|S_t) (G_t - b(S_t))`` (Williams 1992)
 :func:`clipped_surrogate_loss` ``-mean min(ρ A, clip(ρ, 1 ± ε) A)`` (PPO, Schulman et al. 2017)
 :func:`clipped_value_loss`     ``mean max((V - G)², (V_old + clip(V - V_old, ±ε) - G)²) / 2``
+:func:`soft_value`             ``V(S) = E_{A~π}[min_k Q_k(S, A) - α log π(A|S)]`` (SAC, Haarnoja
+                               et al. 2018; exact over a discrete π, Christodoulou 2019)
+:func:`soft_q_target`          ``r + γ V̄(S')``, the soft Q target (SAC, 1812.05905 eq. 2-3)
+:func:`sac_actor_loss`         ``E[α log π(A|S) - min_k Q_k(S, A)]`` (1812.05905 eq. 7)
+:func:`temperature_loss`       ``E[-α (log π(A|S) + H̄)]`` (1812.05905 eq. 18)
 =============================  ==============================================================
 
 The rollout functions take time-major arrays ``[T, ...]`` (``T`` steps of a rollout,
@@ -175,3 +180,55 @@ def clipped_value_loss(value: jax.Array, value_old: jax.Array, target: jax.Array
     clipped = value_old + jnp.clip(value - value_old, -clip, clip)
     return 0.5 * jnp.mean(jnp.maximum(jnp.square(value - target),
                                       jnp.square(clipped - target)))
+
+
+# -- SAC (Haarnoja et al., "Soft Actor-Critic Algorithms and Applications", arXiv 1812.05905;
+# discrete actions: Christodoulou, "Soft Actor-Critic for Discrete Action Settings",
+# arXiv 1910.07207). ``probs`` given: a discrete π, the expectation over actions exact;
+# ``probs=None``: continuous, the arrays hold one sampled action per row.
+
+
+def _expectation(x: jax.Array, probs: jax.Array | None) -> jax.Array:
+    """``Σ_a π(a|s) x[..., a]`` for a discrete π, ``x`` itself for a sampled action."""
+    return x if probs is None else jnp.sum(probs * x, axis=-1)
+
+
+def soft_value(q: jax.Array, log_prob: jax.Array, alpha, probs: jax.Array | None = None):
+    """The soft state value ``V(s) = E_{a~π}[min_k Q_k(s, a) - α log π(a|s)]``.
+
+    ``q``: ``[num_critics, batch]`` at one sampled action per row (continuous, a one-sample
+    estimate), or ``[num_critics, batch, actions]`` with ``probs``/``log_prob``
+    ``[batch, actions]`` (discrete: the expectation computed exactly). The minimum over
+    the critics is SAC's clipped double-Q. One critic, α → 0: ``E_π[Q]``; a discrete π
+    that is the softmax of ``Q/α``: ``α log Σ_a exp(Q(s, a)/α)``.
+    """
+    return _expectation(jnp.min(q, axis=0) - alpha * log_prob, probs)
+
+
+def soft_q_target(reward: jax.Array, terminated: jax.Array, value_next: jax.Array,
+                  gamma) -> jax.Array:
+    """The soft Q target ``y = r + γ (1 - terminated) V̄(s')``, ``V̄`` the target critics'
+    :func:`soft_value` at the next observation (the true final one on truncation; no
+    bootstrap past termination)."""
+    return _bootstrap(reward, terminated, value_next, gamma)
+
+
+def sac_actor_loss(q: jax.Array, log_prob: jax.Array, alpha,
+                   probs: jax.Array | None = None) -> jax.Array:
+    """The policy's loss ``J_π = mean_s E_{a~π}[α log π(a|s) - min_k Q_k(s, a)]``, which
+    is ``-mean_s`` :func:`soft_value`: the policy ascends the soft value. Continuous: ``a``
+    reparameterised (``tanh(μ + σ ε)``), so the gradient flows through ``q`` and
+    ``log_prob``; discrete: exact over the actions, through ``probs`` and ``log_prob``."""
+    return -jnp.mean(soft_value(q, log_prob, alpha, probs))
+
+
+def temperature_loss(alpha: jax.Array, log_prob: jax.Array, target_entropy,
+                     probs: jax.Array | None = None) -> jax.Array:
+    """``J(α) = mean_s E_{a~π}[-α (log π(a|s) + H̄)]``, the policy fixed (no gradient).
+
+    Its gradient ``dJ/dα = H(π) - H̄`` (``H = -E log π``): α rises while the policy's
+    entropy is below the target ``H̄`` and falls while above it.
+    """
+    log_prob = jax.lax.stop_gradient(log_prob)
+    probs = None if probs is None else jax.lax.stop_gradient(probs)
+    return jnp.mean(_expectation(-alpha * (log_prob + target_entropy), probs))

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,6 +80,9 @@ def test_a_run_folder_holds_config_metrics_summary_plot_checkpoints(dqn_run, cap
     # Pendulum-v1's preset has vf_clip = inf: written to config.json and read back
     ("ppo", ["--env", "Pendulum-v1", "--steps", "256", "--num_envs", "4", "--num_steps",
              "16", "--num_minibatches", "2", "--hidden_sizes", "8", "--eval_episodes", "2"]),
+    # the course's pendulum: the swing-up task in the summary, as for every learner there
+    ("sac", ["--env", "Pendulum", "--steps", "200", "--learning_starts", "100",
+             "--batch_size", "16", "--hidden_sizes", "8", "--eval_episodes", "2"]),
 ])
 def test_every_learner_writes_the_same_summary(tmp_path, algo, argv):
     summary, folder = _train(tmp_path, algo, [algo, *argv])
@@ -88,6 +92,11 @@ def test_every_learner_writes_the_same_summary(tmp_path, algo, argv):
     if algo in ("pqn", "ppo"):  # a rollout of every environment per train_step
         assert summary["env_steps"] == 256
         assert cli.main(["eval", folder, "--episodes", "2", "--no-progress"]) == 0
+    if algo == "sac":
+        assert len(summary["swing_up_per_seed"]) == 2
+        assert summary["swing_up_seeds"] == sum(summary["swing_up_per_seed"])
+        rows = list(csv.DictReader(open(Path(folder) / "metrics.csv")))
+        assert {r["swing_up"] for r in rows} <= {"0.0", "1.0"}
 
 
 def test_short_runs_are_said_and_budgets_exact(tmp_path, capsys):

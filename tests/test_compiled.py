@@ -7,7 +7,7 @@ import re
 import jax
 import pytest
 
-from jaxrl.deep import ddpg, dqn, nnq, ppo, pqn, reinforce
+from jaxrl.deep import ddpg, dqn, nnq, ppo, pqn, reinforce, sac
 from jaxrl.driver.seeds import _batched
 from jaxrl.tabular import qlearning
 
@@ -39,6 +39,12 @@ LEARNERS = {
     "ppo-gaussian": (ppo.ALGORITHM, ppo.PPOConfig(
         env="Pendulum-v1", total_steps=256, eval_every=128, num_envs=4, num_steps=16,
         num_minibatches=2, hidden_sizes=(8,), eval_episodes=2)),
+    "sac": (sac.ALGORITHM, sac.SACConfig(total_steps=200, eval_every=100, buffer_size=200,
+                                         batch_size=8, learning_starts=50, hidden_sizes=(8,),
+                                         eval_episodes=2)),
+    "sac-discrete": (sac.ALGORITHM, sac.SACConfig(
+        env="CartPole-v1", total_steps=200, eval_every=100, buffer_size=200, batch_size=8,
+        learning_starts=50, hidden_sizes=(8,), eval_episodes=2)),
 }
 CALLBACK = re.compile(r"callback|infeed|outfeed|send|recv", re.IGNORECASE)
 

@@ -16,6 +16,7 @@ from jaxrl.deep.nnq import NNQConfig
 from jaxrl.deep.ppo import PPOConfig
 from jaxrl.deep.pqn import PQNConfig
 from jaxrl.deep.reinforce import ReinforceConfig
+from jaxrl.deep.sac import SACConfig
 from jaxrl.devices import use_cpu_cores
 from jaxrl.sweep import sweep
 from jaxrl.tabular.model_based import ModelBasedConfig
@@ -48,6 +49,9 @@ BAD = [
     (ReinforceConfig, {"num_steps": 0}, "num_steps must be >= 1, got 0"),
     (PPOConfig, {"num_minibatches": 3}, "num_minibatches (3) must divide"),
     (PPOConfig, {"clip_eps": 0.0}, "clip_eps must be > 0, got 0.0"),
+    (SACConfig, {"alpha": 0.0}, "alpha must be > 0 (the temperature), got 0.0"),
+    (SACConfig, {"tau": 1.5}, "tau must be in (0, 1]"),
+    (SACConfig, {"log_std_min": 3.0}, "log_std_min (3.0) must be below log_std_max (2.0)"),
 ]
 
 
@@ -63,7 +67,7 @@ def test_a_bad_value_raises_when_the_config_is_made(config_class, values, messag
 
 @pytest.mark.parametrize("config_class", [DQNConfig, NNQConfig, DDPGConfig, QLearningConfig,
                                           ModelBasedConfig, MPCConfig, PQNConfig,
-                                          ReinforceConfig, PPOConfig])
+                                          ReinforceConfig, PPOConfig, SACConfig])
 def test_the_defaults_are_valid(config_class):
     config = config_class()
     field = "gamma" if hasattr(config, "gamma") else "learning_rate"  # MPC: no discount

@@ -30,6 +30,8 @@ RANKS = {
     "jaxrl.deep.dynamics": 6, "jaxrl.deep.mpc": 6, "jaxrl.deep.mpc_setup": 6,
     # learn the policy directly: REINFORCE, then PPO (the last slide)
     "jaxrl.deep.policies": 7, "jaxrl.deep.reinforce": 7, "jaxrl.deep.ppo": 7,
+    # the maximum-entropy successor of DDPG, with a stochastic policy: SAC
+    "jaxrl.deep.sac": 8, "jaxrl.deep.sac_setup": 8,
     # the command line and the package's front door sit on top of everything
     "jaxrl.presets": 9, "jaxrl.runs": 9,  # the learners by name; run folders, load
     "jaxrl.cli": 9, "jaxrl.maze_tables": 9, "jaxrl": 9, "jaxrl.tabular": 9, "jaxrl.deep": 9,

@@ -190,6 +190,9 @@ def _write_summary(plan: Plan, result: driver.RunResult, found: dict[str, str], 
         print(f"mean {finals.mean():.4g}, min {finals.min():.4g}, max {finals.max():.4g}; "
               f"compile {summary['compile_s']:.1f} s, train {summary['wall_s']:.1f} s"
               + (f" (over {summary['parts']} parts)" if summary["parts"] > 1 else ""))
+        if "swing_up_seeds" in summary:
+            print(f"swung up from hanging and held (|q| < 0.1 over the last 20 steps): "
+                  f"{summary['swing_up_seeds']} of {info['seeds']} seeds")
     print(f"run folder: {folder}  ({runs.CONFIG}, {runs.METRICS}, {runs.SUMMARY}, "
           f"{runs.PLOT}, {runs.CHECKPOINTS}/)")
     done = int(result.curve.env_steps[0, -1])

@@ -81,6 +81,10 @@ def non_finite(metrics: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+#: The evaluation's swing-up measure on the course's pendulums (:func:`jaxrl.driver.swing_up`).
+SWING_UP = "swing_up"
+
+
 def summary(info: dict[str, Any], finals: np.ndarray, label: str, result: Any,
             budget: int, unit: str, folder: str,
             parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -88,7 +92,9 @@ def summary(info: dict[str, Any], finals: np.ndarray, label: str, result: Any,
     steps per seed, ``steps_per_s`` environment steps per second over all seeds; a
     learner whose budget counts episodes (``unit``) adds ``episodes`` (done, per seed as
     its budget) and ``episodes_per_s``, and its ``env_steps`` are the mean over the
-    seeds of the steps each took (episodes end early at a goal). ``wall_s`` and
+    seeds of the steps each took (episodes end early at a goal); on the course's pendulums
+    ``swing_up_per_seed`` and ``swing_up_seeds`` say which seeds' final policy swings the
+    pendulum up from hanging and holds it (:func:`jaxrl.driver.swing_up`). ``wall_s`` and
     ``compile_s`` add up the ``parts`` of the run (its start and each resume:
     ``times.json``), so that ``steps_per_s`` is the whole run's; ``parts`` counts them."""
     seeds = int(info["seeds"])
@@ -104,6 +110,10 @@ def summary(info: dict[str, Any], finals: np.ndarray, label: str, result: Any,
     if STEPS in result.curve.evaluation:  # `done` counts episodes: the steps they took
         steps = float(np.asarray(result.curve.evaluation[STEPS])[:, -1].sum())
         extra = {"episodes": done, "episodes_per_s": rate(seeds * done)}
+    if SWING_UP in result.curve.evaluation:  # the course's pendulums: the swing-up task
+        held = np.asarray(result.curve.evaluation[SWING_UP]).reshape(seeds, -1)[:, -1]
+        extra |= {"swing_up_per_seed": [bool(v) for v in held],
+                  "swing_up_seeds": int(held.sum())}
     return {
         "algo": info["algo"], "env": info["env"], "preset": info["preset"],
         "seeds": seeds, "seed": info["seed"], "complete": bool(result.complete),

@@ -1,5 +1,5 @@
 """Learning with networks: naive NN Q-learning and PQN, DQN, DDPG (and TD3 by switches),
-learned-model MPC, then the policy gradients (REINFORCE, PPO).
+learned-model MPC, then the policy gradients (REINFORCE, PPO) and SAC.
 
 * :mod:`jaxrl.deep.networks`: flax modules: the Q-network, DDPG's actor and critic;
 * :mod:`jaxrl.deep.replay`: the replay memory ``D``, a ring-buffer pytree;
@@ -14,7 +14,9 @@ learned-model MPC, then the policy gradients (REINFORCE, PPO).
 * :mod:`jaxrl.deep.mpc`: a learned dynamics model and model-predictive control;
 * :mod:`jaxrl.deep.policies`: softmax and Gaussian policies with a value head;
 * :mod:`jaxrl.deep.reinforce`: Monte-Carlo policy gradient with a learned baseline;
-* :mod:`jaxrl.deep.ppo`: PPO (clipped surrogate, GAE(λ), minibatch epochs).
+* :mod:`jaxrl.deep.ppo`: PPO (clipped surrogate, GAE(λ), minibatch epochs);
+* :mod:`jaxrl.deep.sac`: SAC, DDPG's maximum-entropy successor (the squashed Gaussian
+  or, for discrete actions, a softmax policy; twin critics; the learned temperature).
 
 All run through the generic driver :mod:`jaxrl.driver`.
 """

@@ -13,6 +13,10 @@ the two distributions, and a running observation normaliser.
   TensorFlow-Probability dependency jaxrl does not carry. A Gaussian action is clipped
   to the bounds by the environment step, not by the distribution (as PPO's
   implementations do): ``log π`` is that of the unclipped sample.
+* :func:`squashed_sample`, :func:`squashed_log_prob`: the squashed Gaussian
+  ``a = tanh(u)``, ``u ~ N(μ, σ²)``, of SAC's actor, its log-density by the change of
+  variables (written out for the same reason; ``tests/test_sac.py`` checks them against
+  distrax's ``Transformed(MultivariateNormalDiag, Tanh)``, a dev dependency).
 * :class:`RunningStats`: the observations' running mean and variance (Chan et al.'s
   parallel update), to feed the networks ``(s - μ) / σ``.
 """
@@ -164,6 +168,36 @@ def sample(discrete: bool, key: jax.Array, head: jax.Array, log_std: jax.Array) 
 def mode(discrete: bool, head: jax.Array) -> jax.Array:
     """The most likely action per row: ``argmax_a l_a``, or ``μ(s)`` (the greedy policy)."""
     return jnp.argmax(head, axis=-1).astype(jnp.int32) if discrete else head
+
+
+def _log_1m_tanh2(u: jax.Array) -> jax.Array:
+    """``log(1 - tanh²(u)) = 2 (log 2 - u - softplus(-2u))``, exact where ``tanh u``
+    rounds to ±1 in float32 (|u| > 9), where the plain formula gives ``log 0``."""
+    return 2.0 * (jnp.log(2.0) - u - jax.nn.softplus(-2.0 * u))
+
+
+def squashed_sample(key: jax.Array, mean: jax.Array,
+                    log_std: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """An action of the squashed Gaussian per row and its log-density:
+    ``(a, log π(a | s))``, ``a = tanh(u)`` in ``(-1, 1)^d``, ``u = μ + σ ε``,
+    ``ε ~ N(0, I)``, and (change of variables, Haarnoja et al. 2018, appendix C)
+
+    ::
+
+        log π(a | s) = log N(u; μ, σ²) - Σ_i log(1 - tanh²(u_i))
+
+    computed from ``u``, so that a sample that rounds to ±1 keeps a finite density.
+    Reparameterised: the gradient flows through ``μ`` and ``log σ``."""
+    u = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
+    return jnp.tanh(u), log_prob(False, mean, log_std, u) - jnp.sum(_log_1m_tanh2(u), -1)
+
+
+def squashed_log_prob(mean: jax.Array, log_std: jax.Array, action: jax.Array) -> jax.Array:
+    """``log π(a | s)`` of a given action ``a`` in ``(-1, 1)^d`` under the squashed
+    Gaussian (``u = atanh(a)``; inaccurate where ``|a|`` rounds to 1, where
+    :func:`squashed_sample`'s own log-density is exact)."""
+    u = jnp.arctanh(action)
+    return log_prob(False, mean, log_std, u) - jnp.sum(_log_1m_tanh2(u), -1)
 
 
 class RunningStats(struct.PyTreeNode):

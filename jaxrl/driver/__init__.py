@@ -11,6 +11,7 @@ from jaxrl.driver.loop import (
     environment,
     evaluate,
     greedy_episodes,
+    swing_up,
     train,
 )
 from jaxrl.driver.seeds import Progress, RunResult, Snapshot, restore, run
@@ -18,5 +19,5 @@ from jaxrl.driver.seeds import Progress, RunResult, Snapshot, restore, run
 __all__ = [
     "Algorithm", "Carry", "Curve", "Progress", "RunResult", "Schedule", "environment",
     "evaluate",
-    "greedy_episodes", "restore", "run", "seed_mesh", "Snapshot", "train",
+    "greedy_episodes", "restore", "run", "seed_mesh", "Snapshot", "swing_up", "train",
 ]

@@ -220,12 +220,39 @@ def greedy_episodes(
     return {"return": returns, "length": lengths}
 
 
+#: The swing-up is held when the pendulum is upright over the episode's last 20 steps.
+HOLD_STEPS = 20
+
+
+def swing_up(env: AutoReset, env_params: Any, policy: Callable[[Any], jax.Array]) -> jax.Array:
+    """The course's swing-up task, for an environment that defines it (``swing_up_start``,
+    ``swing_up_steps`` and ``upright``, the course's pendulums): one episode of ``policy``
+    from hanging at rest, ``swing_up_steps`` steps (100); ``True`` when the pendulum is
+    upright (``|q| < 0.1``) after each of the last :data:`HOLD_STEPS` steps, the measure of
+    :func:`jaxrl.deep.mpc.evaluate`. The pendulum is deterministic: no key."""
+    raw = env.env
+    steps = raw.swing_up_steps
+
+    def step(state, _):
+        action = policy(raw.get_obs(state, env_params)[None])[0]
+        _, state, _, _, _ = raw.step_env(jax.random.key(0), state, action, env_params)
+        return state, raw.upright(state)
+
+    _, up = jax.lax.scan(step, raw.swing_up_start(env_params), length=steps)
+    return jnp.all(up[-min(HOLD_STEPS, steps):])
+
+
 def evaluate(algo: Algorithm, setup: Any, config: Any, state: Any, key: jax.Array):
-    """The learner's evaluation of ``state``: its own, or greedy episodes."""
+    """The learner's evaluation of ``state``: its own, or greedy episodes, and on an
+    environment with the course's swing-up task (:func:`swing_up`) ``"swing_up"``: held
+    by the greedy policy from hanging at rest."""
     if algo.evaluate is not None:
         return algo.evaluate(setup, config, state, key)
-    return greedy_episodes(setup.env, setup.env_params, config.eval_episodes,
-                           lambda obs: algo.greedy_action(setup, config, state, obs), key)
+    policy = lambda obs: algo.greedy_action(setup, config, state, obs)  # noqa: E731
+    out = greedy_episodes(setup.env, setup.env_params, config.eval_episodes, policy, key)
+    if hasattr(setup.env.env, "swing_up_start"):
+        out["swing_up"] = swing_up(setup.env, setup.env_params, policy)
+    return out
 
 
 def _start(algo, setup, config, key):

@@ -174,6 +174,20 @@ class _ContinuousStatePendulum(CourseEnvironment):
             high = jnp.array([jnp.pi, params.vmax], dtype=jnp.float32)
         return spaces.Box(-high, high, shape=high.shape, dtype=jnp.float32)
 
+    #: The swing-up task's length in steps (the practicals' episode of 100 steps).
+    swing_up_steps: int = 100
+
+    def swing_up_start(self, params: PendulumParams | None = None) -> PendulumState:
+        """The swing-up task's start: hanging at rest, ``q = π``, ``v = 0`` (the course's
+        practicals; :func:`jaxrl.driver.swing_up` scores a policy from it)."""
+        del params
+        return PendulumState(time=jnp.zeros((), jnp.int32), q=jnp.asarray(jnp.pi, jnp.float32),
+                             v=jnp.zeros((), jnp.float32))
+
+    def upright(self, state: PendulumState) -> jax.Array:
+        """Within 0.1 rad of upright, ``|q| < 0.1`` (``q`` wrapped to ``[-π, π)``)."""
+        return jnp.abs(state.q) < 0.1
+
     def state_space(self, params: PendulumParams | None = None) -> spaces.Dict:
         """Angle, velocity and time."""
         params = self.default_params if params is None else params

@@ -19,6 +19,9 @@ probe                  dynamics                                    exact Q
 
 ``TimeLimit`` checks the terminated/truncated contract: a learner that does not
 bootstrap on truncation learns a value below ``1/(1-γ)``.
+
+For continuous actions, :class:`BoxActionReward`: one step with a ``Box(-1, 1, (1,))``
+action, reward ``-(a - 0.5)²``, terminates: ``Q(0, a) = -(a - 0.5)²``, best action 0.5.
 """
 
 from __future__ import annotations
@@ -143,3 +146,16 @@ PROBES = {
     "ActionReward": (ActionReward, lambda g: {0.0: [-1.0, 1.0]}),
     "TimeLimit": (TimeLimit, lambda g: {0.0: [1.0 / (1.0 - g)]}),
 }
+
+
+class BoxActionReward(_Probe):
+    """One step with a continuous action ``a`` in ``[-1, 1]``; reward ``-(a - 0.5)²``."""
+
+    actions = 1
+
+    def action_space(self, params: Any = None) -> spaces.Box:
+        return spaces.Box(-1.0, 1.0, (1,), jnp.float32)
+
+    def _rule(self, state, action):
+        a = jnp.reshape(action, ()).astype(jnp.float32)
+        return -jnp.square(a - 0.5), state.value, jnp.ones((), bool)
