@@ -29,6 +29,7 @@ TITLES = {
     "ppo": "Policy gradients (REINFORCE, PPO) and PQN",
     "sweep": "Sweeps: configs x seeds in one `jaxrl sweep`",
     "logs": "Logging: what TensorBoard and W&B cost a run",
+    "sac": "SAC, continuous and discrete",
 }
 PEER_HEADERS = ["benchmark", "measure", "jaxrl", "peer", "peer's", "ratio"]
 
@@ -387,6 +388,39 @@ def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                   "peers do):", ""]
         lines += table(["race", "seeds", "jaxrl", "peer", "speed-up", "same work",
                         "speed-up"], rows)
+    return lines, peers
+
+
+def section_sac(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
+    lines, peers = [], []
+    learning = d.get("learning") or []
+    if learning:
+        lines += ["Each preset as shipped, final greedy return over the seeds (key 0); "
+                  "swing-up: held from hanging at rest (|q| < 0.1, last 20 of 100 steps):",
+                  ""]
+        lines += table(["environment", "env steps", "seeds", "mean", "min", "max",
+                        "swing-up held", "wall s"],
+                       [[r["env"], r["steps"], r["seeds"], r["final_return"]["mean"],
+                         r["final_return"]["min"], r["final_return"]["max"],
+                         r.get("swing_up_seeds", "–"), r["wall_s"]] for r in learning])
+    rows = []
+    for r in d.get("speed", []):
+        ok = "steps_per_s" in r["peer"]
+        theirs = r["peer"]["steps_per_s"] if ok else _peer_note(ctx, None if ctx["quick"]
+                                                                 else r["peer"])
+        rows.append([r["seeds"], r["jaxrl"]["steps_per_s"], theirs, ratio(r.get("speedup")),
+                     f"{r['dense_share']:.0%}",
+                     ratio(r.get("max_speedup_if_only_dense_layers"))])
+        peers.append(["sac", f"env steps/s, {plural(r['seeds'], 'seed')}",
+                      r["jaxrl"]["steps_per_s"], "rejax SAC", theirs, ratio(r.get("speedup"))])
+    if rows:
+        lines += [f"SAC on rejax's Pendulum-v1 config ({fmt(d['speed'][0]['total_steps'])} "
+                  "steps, one final evaluation), env steps/s over all seeds, medians of "
+                  f"{plural(d['speed'][0]['rounds'], 'interleaved round')}; dense share: "
+                  "the 64-wide layers' part of a step (against 8-wide), which bounds the "
+                  "speed-up:", ""]
+        lines += table(["seeds", "jaxrl", "rejax", "speed-up", "dense share",
+                        "bound"], rows)
     return lines, peers
 
 

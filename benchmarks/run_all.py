@@ -48,7 +48,7 @@ from common import RESULTS_DIR, device_slug, rejax_paths  # noqa: E402  (imports
 NOT_BENCHMARKS = {"common", "gpu", "report", "run_all"}
 #: The headline order; other scripts follow by name.
 ORDER = ("planning", "tabular_q", "model_based", "envs", "dqn", "dqn_sweep", "stability",
-         "ddpg", "ppo", "scaling")
+         "ddpg", "ppo", "sac", "scaling")
 TAIL_LINES = 40
 
 

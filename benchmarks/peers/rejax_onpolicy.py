@@ -1,12 +1,12 @@
-"""Peer benchmark: rejax's PPO and PQN on rejax's own gymnax configs (one JSON line).
+"""Peer benchmark: rejax's PPO, PQN and SAC on rejax's own gymnax configs (one JSON line).
 
 Run in the peers' venv (``benchmarks/peers/setup.sh``), never in jaxrl's::
 
     .venv-rejax/bin/python benchmarks/peers/rejax_onpolicy.py --preset ppo_cartpole \
         --num-seeds 1 --reps 3 [--total-timesteps 20000]
 
-Presets: ``ppo_cartpole``, ``ppo_pendulum``, ``pqn_cartpole`` (``--help`` lists all options;
-the off-policy presets of rejax_bench.py stay available).
+Presets: ``ppo_cartpole``, ``ppo_pendulum``, ``pqn_cartpole``, ``sac_pendulum`` (``--help``
+lists all options; the off-policy presets of rejax_bench.py stay available).
 
 This is a thin layer over ../shared/peers/rejax_bench.py (path from the environment variable
 ``REJAX_BENCH``; default ``../shared/peers/rejax_bench.py`` relative to the repository root):
@@ -39,11 +39,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_SOURCE = (
     "github.com/keraJLi/rejax @ d7510951b7a89ca8463cb2a6d18e21750ec454ff "
-    "configs/gymnax/{cartpole,pendulum}.yaml (identical at tag v0.1.3 = 4587115e)"
+    "configs/gymnax/{cartpole,pendulum}.yaml (identical at tag v0.1.3 = 4587115e; "
+    "sac_pendulum: pendulum.yaml `sac:` at d751095)"
 )
 
 # Copied verbatim from rejax's repository (see CONFIG_SOURCE):
-# configs/gymnax/cartpole.yaml `ppo:` and `pqn:`, configs/gymnax/pendulum.yaml `ppo:`.
+# configs/gymnax/cartpole.yaml `ppo:` and `pqn:`, configs/gymnax/pendulum.yaml `ppo:` and
+# `sac:`.
 ONPOLICY_PRESETS = {
     "ppo_cartpole": dict(
         algo="ppo",
@@ -104,6 +106,25 @@ ONPOLICY_PRESETS = {
             gamma=0.99,
             td_lambda=0.9,
             normalize_observations=False,
+        ),
+    ),
+    "sac_pendulum": dict(
+        algo="sac",
+        config=dict(
+            env="Pendulum-v1",
+            agent_kwargs=dict(activation="swish"),
+            num_envs=1,
+            buffer_size=10_000,
+            fill_buffer=256,
+            batch_size=256,
+            learning_rate=0.01,
+            num_epochs=1,
+            total_timesteps=10_000,
+            eval_freq=100,
+            gamma=0.99,
+            polyak=0.98,
+            target_entropy_ratio=None,
+            normalize_observations=True,
         ),
     ),
 }
