@@ -86,6 +86,23 @@ def chosen_parts(p: argparse.ArgumentParser, args: argparse.Namespace,
     return asked, results
 
 
+def stats(x: Any) -> dict[str, Any]:
+    """Mean, min, max and the per-seed values (2 decimals) of a vector of returns."""
+    import numpy as np
+
+    x = np.asarray(x, float)
+    return {"mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
+            "per_seed": [round(float(v), 2) for v in x]}
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median env steps/s (the lower middle one for an even count), with the
+    rates of all runs beside it."""
+    ordered = sorted(runs, key=lambda r: r["steps_per_s"])
+    return {**ordered[(len(ordered) - 1) // 2],
+            "steps_per_s_all": [r["steps_per_s"] for r in runs]}
+
+
 def device_info() -> dict[str, Any]:
     """What the numbers were measured on."""
     device = jax.devices()[0]

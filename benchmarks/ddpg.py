@@ -68,12 +68,6 @@ REJAX_TD3 = ddpg.td3_config(
 COURSE_DDPG = preset("ddpg", "Pendulum")[0]
 
 
-def _stats(x) -> dict:
-    x = np.asarray(x, float)
-    return {"mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
-            "per_seed": [round(float(v), 2) for v in x]}
-
-
 def pendulum_v1(seeds: int, steps: int, quick: bool) -> tuple[list, dict]:
     """DDPG and TD3 on Pendulum-v1: greedy return at steps/2 and steps."""
     rows, out = [], {}
@@ -89,7 +83,7 @@ def pendulum_v1(seeds: int, steps: int, quick: bool) -> tuple[list, dict]:
         out[name] = {"config": _config_dict(config), "compile_s": result.compile_s,
                      "wall_s": result.wall_s}
         for j in (1, 2):
-            s = _stats(returns[:, j])
+            s = common.stats(returns[:, j])
             out[name][f"return_at_{int(steps_at[j])}"] = s
             rows.append([name, int(steps_at[j]), s["mean"], s["min"], s["max"]])
     return rows, out
@@ -115,8 +109,8 @@ def course_pendulum(seeds: int, steps: int, quick: bool) -> tuple[list, dict]:
     swung = np.all(np.abs(q[:, -20:]) < 0.1, axis=1)
     random_start = np.asarray(result.curve.final_return)
     out = {"config": _config_dict(config), "steps": steps,
-           "return_random_starts": _stats(random_start),
-           "return_from_hanging": _stats(hang_return),
+           "return_random_starts": common.stats(random_start),
+           "return_from_hanging": common.stats(hang_return),
            "swing_up_seeds": int(swung.sum()), "seeds": seeds,
            "max_abs_q_last_20_per_seed": [round(float(v), 3)
                                           for v in np.abs(q[:, -20:]).max(1)],
@@ -137,7 +131,7 @@ def jaxrl_speed(config, seeds: int, final_only: bool) -> dict:
     steps = seeds * result.env_steps
     return {"seeds": seeds, "compile_s": result.compile_s, "run_s": result.wall_s,
             "steps_per_s": steps / result.wall_s,
-            "final_return": _stats(result.curve.final_return)}
+            "final_return": common.stats(result.curve.final_return)}
 
 
 def rejax_speed(seeds: int, final_only: bool) -> dict | None:

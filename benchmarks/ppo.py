@@ -50,7 +50,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -128,16 +127,10 @@ RACES: list[tuple[str, object, object, str, str, tuple[str, ...]]] = [
 ]
 
 
-def _stats(x) -> dict:
-    x = np.asarray(x, float)
-    return {"mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
-            "per_seed": [round(float(v), 2) for v in x]}
-
-
 def learn(name: str, module, config, seeds: int) -> dict:
     """Train ``seeds`` seeds (key 0): final greedy return and times, said in one line."""
     result = module.run(config, jax.random.split(jax.random.key(0), seeds))
-    r = _stats(result.curve.final_return)
+    r = common.stats(result.curve.final_return)
     print(f"  {name} {config.env}: {r['mean']:.1f} (min {r['min']:.1f}, max {r['max']:.1f}), "
           f"{result.wall_s:.1f} s", flush=True)
     return {"name": name, "env": config.env, "total_steps": config.total_steps,
@@ -201,15 +194,7 @@ def ours(module, config, seeds: int) -> dict:
     result = module.run(config, jax.random.split(jax.random.key(0), seeds))
     return {"compile_s": result.compile_s, "run_s": result.wall_s,
             "steps_per_s": seeds * result.env_steps / result.wall_s,
-            "final_return": _stats(result.curve.final_return)}
-
-
-def _median_run(runs: list[dict]) -> dict:
-    """The run of median env steps/s (the lower middle one for an even count), with the
-    rates of all runs beside it."""
-    ordered = sorted(runs, key=lambda r: r["steps_per_s"])
-    return {**ordered[(len(ordered) - 1) // 2],
-            "steps_per_s_all": [r["steps_per_s"] for r in runs]}
+            "final_return": common.stats(result.curve.final_return)}
 
 
 def speed(quick: bool, reps: int, races: str | None = None) -> list[dict]:
@@ -236,10 +221,10 @@ def speed(quick: bool, reps: int, races: str | None = None) -> list[dict]:
                 if same is not None:
                     same_runs.append(ours(module, same, n))
                 peer_runs.append(None if quick else peer(script, preset_name, n, options))
-            mine = _median_run(mine_runs)
-            same_work = _median_run(same_runs) if same_runs else None
+            mine = common.median_run(mine_runs)
+            same_work = common.median_run(same_runs) if same_runs else None
             failed = [r for r in peer_runs if not isinstance(r, dict) or "error" in r]
-            theirs = failed[0] if failed else _median_run(peer_runs)
+            theirs = failed[0] if failed else common.median_run(peer_runs)
             ok = not failed
             peer_name = ("PureJaxRL " if script.startswith("purejaxrl") else "rejax ") + \
                 name.split(",")[0]

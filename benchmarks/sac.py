@@ -70,12 +70,6 @@ PRESETS = [
 ]
 
 
-def _stats(x) -> dict:
-    x = np.asarray(x, float)
-    return {"mean": float(x.mean()), "min": float(x.min()), "max": float(x.max()),
-            "per_seed": [round(float(v), 2) for v in x]}
-
-
 def learning(quick: bool) -> list[dict]:
     """Each preset as shipped, 16 seeds (key 0); --quick: the course's pendulum alone
     (the swing-up's path), 2 seeds, a few hundred steps."""
@@ -89,7 +83,7 @@ def learning(quick: bool) -> list[dict]:
         result = sac.run(config, jax.random.split(jax.random.key(0), seeds))
         evaluation = result.curve.evaluation
         record = {"env": env, "preset": text, "seeds": seeds, "steps": config.total_steps,
-                  "final_return": _stats(result.curve.final_return),
+                  "final_return": common.stats(result.curve.final_return),
                   "compile_s": result.compile_s, "wall_s": result.wall_s}
         if "swing_up" in evaluation:
             record["swing_up_seeds"] = int(np.asarray(evaluation["swing_up"])[:, -1].sum())
@@ -106,7 +100,7 @@ def ours(config, seeds: int) -> dict:
                      jax.random.split(jax.random.key(0), seeds))
     return {"compile_s": result.compile_s, "run_s": result.wall_s,
             "steps_per_s": seeds * result.env_steps / result.wall_s,
-            "final_return": _stats(result.curve.final_return)}
+            "final_return": common.stats(result.curve.final_return)}
 
 
 def peer(seeds: int, total_steps: int | None = None) -> dict | None:
@@ -124,12 +118,6 @@ def peer(seeds: int, total_steps: int | None = None) -> dict | None:
             "steps_per_s": rec.get("env_steps_per_s_done", rec["env_steps_per_s"]),
             "final_return": {"mean": rec["final_return_mean"], "min": rec["final_return_min"],
                              "max": rec["final_return_max"]}}
-
-
-def _median(runs: list[dict]) -> dict:
-    ordered = sorted(runs, key=lambda r: r["steps_per_s"])
-    return {**ordered[(len(ordered) - 1) // 2],
-            "steps_per_s_all": [r["steps_per_s"] for r in runs]}
 
 
 def speed(quick: bool, reps: int) -> list[dict]:
@@ -150,8 +138,8 @@ def speed(quick: bool, reps: int) -> list[dict]:
                   for r in theirs]
         failed = [r for r in theirs if "error" in r]
         rec = {"seeds": n, "total_steps": config.total_steps, "rounds": len(mine),
-               "jaxrl": _median(mine), "jaxrl_8_wide": _median(narrow),
-               "peer": failed[0] if failed else _median(theirs)}
+               "jaxrl": common.median_run(mine), "jaxrl_8_wide": common.median_run(narrow),
+               "peer": failed[0] if failed else common.median_run(theirs)}
         us = 1e6 * n / rec["jaxrl"]["steps_per_s"]
         us_narrow = 1e6 * n / rec["jaxrl_8_wide"]["steps_per_s"]
         rec["dense_share"] = (us - us_narrow) / us

@@ -105,3 +105,16 @@ def hparams_of(events) -> tuple[dict, list[str]]:
         content["_hparams_/experiment"]).experiment
     values = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
     return values, [m.name.tag for m in experiment.metric_infos]
+
+
+def assert_trees_equal(a, b):
+    """Bit-for-bit equality of two pytrees (PRNG keys compared by their data)."""
+    import jax  # here: JAX starts after the cache settings above
+    import jax.numpy as jnp
+    import numpy as np
+
+    def leaf(x, y):
+        if jnp.issubdtype(jnp.asarray(x).dtype, jax.dtypes.prng_key):
+            x, y = jax.random.key_data(x), jax.random.key_data(y)
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    jax.tree.map(leaf, a, b)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from conftest import assert_trees_equal
 
 from jaxrl import driver
 from jaxrl.deep import ddpg, exploration, replay
@@ -43,15 +44,6 @@ def _filled_state(config, key=0, steps=80):
     return state.replace(actor_target=perturb(state.actor_params, jax.random.key(1)),
                          critic_target=perturb(state.critic_params, jax.random.key(2)),
                          step=jnp.asarray(steps, jnp.int32)), setup
-
-
-def _equal(a, b):
-    """Bit-for-bit equality of two pytrees (PRNG keys compared by their data)."""
-    def leaf(x, y):
-        if jnp.issubdtype(jnp.asarray(x).dtype, jax.dtypes.prng_key):
-            x, y = jax.random.key_data(x), jax.random.key_data(y)
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-    jax.tree.map(leaf, a, b)
 
 
 def _batch(state, config, key=3):
@@ -176,7 +168,7 @@ def test_td3_switches_off_is_exactly_ddpg():
     assert off == d
     s1, c1 = ddpg.train(d, jax.random.key(0))
     s2, c2 = ddpg.train(off, jax.random.key(0))
-    _equal((s1, c1), (s2, c2))
+    assert_trees_equal((s1, c1), (s2, c2))
 
 
 def test_policy_delay_moves_actor_every_other_critic_step():
@@ -248,7 +240,7 @@ def test_batch_of_seeds_equals_each_seed_alone():
     keys = jax.random.split(jax.random.key(42), 3)
     three = ddpg.run(config, keys)
     two = ddpg.run(config, keys[1:])
-    _equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
+    assert_trees_equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
            jax.tree.map(lambda x: x[0], (two.state, two.curve)))
     alone, _ = driver.train(ddpg.ALGORITHM, config, keys[1])
     jax.tree.map(lambda b, a: np.testing.assert_allclose(b[1], a, rtol=1e-3, atol=1e-4),

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import assert_trees_equal
 from gymnax.environments import spaces
 
 from jaxrl.deep import policies, reinforce, rollout
@@ -26,15 +27,6 @@ def _probe_config(**changes):
         eval_every=8_192, eval_episodes=2, learning_rate=1e-2, gamma=GAMMA,
     )
     return config.replace(**changes)
-
-
-def _equal(a, b):
-    """Bit-for-bit equality of two pytrees (PRNG keys compared by their data)."""
-    def leaf(x, y):
-        if jnp.issubdtype(jnp.asarray(x).dtype, jax.dtypes.prng_key):
-            x, y = jax.random.key_data(x), jax.random.key_data(y)
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-    jax.tree.map(leaf, a, b)
 
 
 def _within_standard_errors(samples, exact, k=4.0):
@@ -219,7 +211,7 @@ def test_batch_of_seeds_equals_each_seed_alone():
     keys = jax.random.split(jax.random.key(42), 3)
     three = reinforce.run(config, keys)
     two = reinforce.run(config, keys[1:])
-    _equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
+    assert_trees_equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
            jax.tree.map(lambda x: x[0], (two.state, two.curve)))
     assert reinforce.make(config).num_updates == 3
 

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import assert_trees_equal
 
 from jaxrl import driver
 from jaxrl.deep import policies, sac
@@ -30,15 +31,6 @@ def _probe_config(**changes):
                            eval_every=3_000, eval_episodes=2, learning_rate=3e-3,
                            gamma=GAMMA, tau=0.05)
     return config.replace(**changes)
-
-
-def _equal(a, b):
-    """Bit-for-bit equality of two pytrees (PRNG keys compared by their data)."""
-    def leaf(x, y):
-        if jnp.issubdtype(jnp.asarray(x).dtype, jax.dtypes.prng_key):
-            x, y = jax.random.key_data(x), jax.random.key_data(y)
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-    jax.tree.map(leaf, a, b)
 
 
 # -- the distributions and the equations ------------------------------------------------
@@ -222,7 +214,7 @@ def test_batch_of_seeds_equals_each_seed_alone():
     keys = jax.random.split(jax.random.key(42), 3)
     three = sac.run(config, keys)
     two = sac.run(config, keys[1:])
-    _equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
+    assert_trees_equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
            jax.tree.map(lambda x: x[0], (two.state, two.curve)))
     alone, _ = driver.train(sac.ALGORITHM, config, keys[1])
     jax.tree.map(lambda b, a: np.testing.assert_allclose(b[1], a, rtol=1e-3, atol=1e-4),
