@@ -14,7 +14,7 @@ from gymnax.environments import spaces
 
 import jaxrl
 from jaxrl import maze_tables
-from jaxrl.envs import maze, render_maze
+from jaxrl.envs import maze, pendulum, rendering
 from jaxrl.envs.maze import (
     GREEN_STATE,
     RANDOM_START,
@@ -24,7 +24,7 @@ from jaxrl.envs.maze import (
     maze_env_mdp,
     maze_mdp,
 )
-from jaxrl.envs.registry import make, registered_envs
+from jaxrl.envs.registry import make, registered_envs, renderer
 from jaxrl.envs.wrappers import AutoReset, EpisodeStats, Transition, WrapperState
 
 OUR_ENVS = ["Maze", "Pendulum", "DiscretePendulum", "HybridPendulum"]
@@ -132,13 +132,13 @@ def test_maze_spaces_and_render():
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
     assert image.shape == (3 * 48 + 1, 4 * 48 + 1, 3)
     # The agent's colour appears in its cell, and nowhere when it is elsewhere.
-    assert (render_maze.render(state, params) == image).all()
-    other = render_maze.render(state.replace(position=jnp.int32(0)), params)
+    assert (maze.render(state, params) == image).all()
+    other = maze.render(state.replace(position=jnp.int32(0)), params)
     assert not (other == image).all()
     with pytest.raises(ValueError, match="one state"):
-        render_maze.render(state.replace(position=jnp.zeros(3, jnp.int32)), params)
+        maze.render(state.replace(position=jnp.zeros(3, jnp.int32)), params)
     with pytest.raises(ValueError, match="state index"):
-        render_maze.render_maze(11)
+        maze.render_maze(11)
 
 
 # -- the registry --------------------------------------------------------------------------
@@ -198,6 +198,24 @@ def test_make_bad_params():
         make("CartPole-v1", gravity=True)
     with pytest.raises(TypeError):
         make("Pendulum", dt="0.05")
+
+
+def test_renderer_finds_each_familys_drawing():
+    maze_env, maze_params = make("Maze")
+    draw = renderer(AutoReset(maze_env))  # the wrapper is unwrapped
+    _, state = maze_env.reset(jax.random.key(0), maze_params)
+    assert (draw(state, maze_params) == maze.render(state)).all()
+    for name in ("Pendulum", "DiscretePendulum", "HybridPendulum"):
+        assert renderer(make(name)[0]) is pendulum.render
+    assert renderer(make("Pendulum-v1")[0]) is pendulum.render_gymnax
+    assert renderer(make("CartPole-v1")[0]) is rendering.cartpole
+    assert renderer(make("FrozenLake-misc")[0]) is None
+    # gymnax's Pendulum-v1 is drawn as the course's: theta 0 upright, as q 0
+    gym_env, gym_params = make("Pendulum-v1")
+    _, gym_state = gym_env.reset(jax.random.key(0), gym_params)
+    upright = pendulum.PendulumState(time=0, q=jnp.float32(0.0), v=jnp.float32(0.0))
+    assert (pendulum.render_gymnax(gym_state.replace(theta=jnp.float32(0.0)))
+            == pendulum.render(upright)).all()
 
 
 # -- the wrapper: auto-reset with the true final observation -------------------------------

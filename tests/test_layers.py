@@ -87,3 +87,67 @@ def test_envs_do_not_import_the_learners():
 @pytest.mark.parametrize("path", MODULES, ids=_name)
 def test_modules_stay_under_400_lines(path):
     assert len(path.read_text().splitlines()) < 400, _name(path)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every ``jaxrl`` module and the ``jaxrl`` modules it imports (see ``_imports``)."""
+    names = {_name(path) for path in MODULES}
+    return {_name(path): {m for m in _imports(path) if m in names} for path in MODULES}
+
+
+def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+    """The modules ``start`` imports through any chain of imports (itself if in a cycle)."""
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph[node])
+    return seen
+
+
+def _cycles(graph: dict[str, set[str]], limit: int = 50) -> list[list[str]]:
+    """The elementary cycles of ``graph``, each from its smallest module, at most ``limit``
+    (searched within the modules that import each other, so an acyclic graph costs no
+    more than its reachability)."""
+    reach = {node: _reach(graph, node) for node in graph}
+    found: list[list[str]] = []
+    for start in sorted(n for n in graph if n in reach[n]):
+        same = {n for n in reach[start] if start in reach[n]}  # start's strong component
+        stack = [(start, [start])]
+        while stack and len(found) < limit:
+            node, chain = stack.pop()
+            for succ in sorted(graph[node] & same, reverse=True):
+                if succ == start:
+                    found.append([*chain, start])
+                elif succ > start and succ not in chain:
+                    stack.append((succ, [*chain, succ]))
+    return found
+
+
+def test_cycles_are_found_as_chains():
+    graph = {"a": {"b"}, "b": {"c", "a"}, "c": {"a"}, "d": {"d"}, "e": {"a"}}
+    assert _cycles(graph) == [["a", "b", "a"], ["a", "b", "c", "a"], ["d", "d"]]
+
+
+def test_no_import_cycle():
+    """No module of ``jaxrl`` imports itself through a chain of imports (each reported as
+    ``a -> b -> ... -> a``).
+
+    The rule tested: an edge is an ``import`` statement in a module's source, at its top
+    or inside a function (a lazy import closes a cycle too, only later, when it runs).
+    ``import a.b.c`` is an edge to ``a.b.c``; ``from a.b import c`` is one to the module
+    ``a.b.c`` when there is such a file, else to ``a.b`` (``c`` is then a name defined in
+    the package's ``__init__.py``). What Python imports implicitly is no edge: before
+    ``a.b.c`` runs, Python has run (or is running) ``a/__init__.py`` and
+    ``a/b/__init__.py``, so a submodule never waits on its parents, and a package's
+    ``__init__`` that imports its own submodules (the usual pattern) is no cycle. It is
+    one when such a submodule, or a module it imports, names the package itself by an
+    import statement: ``from jaxrl import x`` for an ``x`` of ``jaxrl/__init__.py``.
+    Imports through ``importlib`` (``jaxrl``'s lazy names, the environment registry)
+    are no import statements and are not followed.
+    """
+    cycles = _cycles(_import_graph())
+    chains = "\n".join(" -> ".join(cycle) for cycle in cycles)
+    assert not cycles, f"import cycles among jaxrl's modules:\n{chains}"

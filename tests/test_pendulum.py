@@ -20,7 +20,7 @@ import pytest
 from jaxrl.envs import pendulum as P
 from jaxrl.envs import rendering
 from jaxrl.envs.discrete_pendulum import _transition_table
-from jaxrl.envs.render_pendulum import _BOB, render
+from jaxrl.envs.pendulum import _BOB, render
 from jaxrl.tabular.planning import value_iteration
 
 # ---------------------------------------------------------------------------------------

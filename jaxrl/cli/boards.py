@@ -33,36 +33,15 @@ from typing import Any
 import numpy as np
 
 from jaxrl import stats
+from jaxrl.cli.report import measured, number, step_of
 
 #: The event files' prefix, tensorboardX's (and TensorBoard's) own.
 EVENTS = "events.out.tfevents."
 #: Seconds between writes of the events to disk (TensorBoard shows a run that far behind).
 FLUSH_SECONDS = 5
-#: Columns of ``metrics.csv`` that say where a row is, not what was measured.
-PLACE = ("chunk", "seed", "episodes")
 #: The aggregates over the seeds: name, function of ``[seeds, columns]`` values.
 AGGREGATES = {"iqm": lambda x: stats.iqm(x, axis=0), "mean": lambda x: x.mean(0),
               "min": lambda x: x.min(0), "max": lambda x: x.max(0)}
-
-
-def number(text: Any) -> float | None:
-    """A ``metrics.csv`` cell as a float (``None`` for an empty one)."""
-    return None if text in ("", None) else float(text)
-
-
-def step_of(row: dict[str, Any]) -> int:
-    """A row's step: its chunk's environment steps per seed (episodes, for a learner
-    whose budget counts them)."""
-    return int(number(row["episodes"] if "episodes" in row else row["env_steps"]))
-
-
-def measured(row: dict[str, Any]) -> list[tuple[str, float]]:
-    """``(column, value)`` of what a row measured: every column but its place (a
-    learner counting episodes measures its environment steps too), empty ones left out
-    (the training metrics before any training)."""
-    values = ((column, number(text)) for column, text in row.items()
-              if column not in PLACE and not (column == "env_steps" and "episodes" not in row))
-    return [(column, value) for column, value in values if value is not None]
 
 
 def points(rows: list[dict[str, Any]]) -> list[tuple[str, float, int]]:

@@ -1,5 +1,6 @@
 """What a run reports, for every learner alike: its headline number, the rows of
-``metrics.csv``, ``summary.json``, the progress bar and the closing lines."""
+``metrics.csv`` (and how its loggers read them back), ``summary.json``, the progress bar
+and the closing lines."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ TRAIN_HEADLINE = ("episode_return", "training episode return")
 #: The evaluation output of the environment steps done per seed, for a learner whose
 #: budget counts episodes (the driver's ``env_steps`` count them then).
 STEPS = "env_steps"
+#: Columns of ``metrics.csv`` that say where a row is, not what was measured.
+PLACE = ("chunk", "seed", "episodes")
 
 
 def headline(evaluation: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, str]:
@@ -68,6 +71,26 @@ def rows(chunk: int, env_steps: int, evaluation: dict[str, np.ndarray],
                 float(np.asarray(value[s], dtype=float).mean())
         out.append(row)
     return out
+
+
+def number(text: Any) -> float | None:
+    """A ``metrics.csv`` cell as a float (``None`` for an empty one)."""
+    return None if text in ("", None) else float(text)
+
+
+def step_of(row: dict[str, Any]) -> int:
+    """A row's step: its chunk's environment steps per seed (episodes, for a learner
+    whose budget counts them)."""
+    return int(number(row["episodes"] if "episodes" in row else row["env_steps"]))
+
+
+def measured(row: dict[str, Any]) -> list[tuple[str, float]]:
+    """``(column, value)`` of what a row measured: every column but its place (a
+    learner counting episodes measures its environment steps too), empty ones left out
+    (the training metrics before any training)."""
+    values = ((column, number(text)) for column, text in row.items()
+              if column not in PLACE and not (column == "env_steps" and "episodes" not in row))
+    return [(column, value) for column, value in values if value is not None]
 
 
 def non_finite(metrics: dict[str, np.ndarray]) -> str | None:

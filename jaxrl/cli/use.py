@@ -88,8 +88,8 @@ def command_render(args: argparse.Namespace) -> int:
     import numpy as np
 
     from jaxrl.cli.paths import check_output_file
-    from jaxrl.envs.registry import make
-    from jaxrl.envs.renderers import FORMATS, renderer, save_gif
+    from jaxrl.envs.registry import make, renderer
+    from jaxrl.envs.rendering import FORMATS, save_gif
 
     # every input checked before the run is loaded (nothing compiled, nothing written)
     out = check_output_file("--out", args.out, FORMATS)

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from jaxrl.cli import boards
+from jaxrl.cli import report
 from jaxrl.cli.errors import UsageError
 
 #: The file of a run folder (or a sweep's config folder) that holds the W&B runs' ids.
@@ -102,11 +102,11 @@ class WandbRuns:
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """One chunk's rows (one per seed), each to its seed's run, unless logged before."""
-        step = boards.step_of(rows[0])
+        step = report.step_of(rows[0])
         if step <= self.state["last_step"]:
             return
         for row, run in zip(rows, self.runs, strict=True):
-            run.log({k: v for k, v in boards.measured(row)}, step=step)
+            run.log({k: v for k, v in report.measured(row)}, step=step)
         self.state["last_step"] = step
         self._save()
 

@@ -10,6 +10,10 @@
 to the environment's constructor (gymnax's ``make`` keywords). Mistakes raise at once:
 an unknown name (with the valid names and the closest one), an unknown parameter (with
 the valid fields), a parameter of the wrong type.
+
+``renderer(env)``: the function that draws an environment's states, found by the
+environment's name as ``make`` finds the environment; each family's drawing is in its
+own module (:mod:`jaxrl.envs.rendering` says which).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 import jax
 import numpy as np
+
+from jaxrl.envs import rendering
 
 #: Our environments: name -> (module, class). Imported on first use, so this module
 #: loads even while one of them is missing.
@@ -71,6 +77,22 @@ def make(name: str, *, env_kwargs: dict[str, Any] | None = None, **params: Any):
         else:
             env, env_params = gymnax.make(name, **kwargs)
     return env, _override(name, env_params, params)
+
+
+def renderer(env: Any) -> rendering.Renderer | None:
+    """``draw(env_state, env_params) -> uint8 [H, W, 3]`` for ``env`` (an
+    :class:`~jaxrl.envs.wrappers.AutoReset` is unwrapped), or ``None``: the
+    environment's own ``render`` (the maze's), the course's pendulums' and gymnax's
+    ``Pendulum-v1`` (:mod:`jaxrl.envs.pendulum`), gymnax's ``CartPole-v1``."""
+    env = getattr(env, "env", env)
+    name = getattr(env, "name", type(env).__name__)
+    if hasattr(env, "render"):
+        return env.render
+    if name in ("Pendulum", "DiscretePendulum", "HybridPendulum", "Pendulum-v1"):
+        from jaxrl.envs import pendulum  # here, not at the top: see OUR_ENVS
+
+        return pendulum.render_gymnax if name == "Pendulum-v1" else pendulum.render
+    return {"CartPole-v1": rendering.cartpole}.get(name)
 
 
 def _unknown_name_message(name: str) -> str:

@@ -1,23 +1,36 @@
-"""Tiny numpy rasteriser: filled rectangles, discs, rings, thick lines and polygons.
+"""Drawing environments without a display: a tiny numpy rasteriser, and frames to a GIF.
 
-Enough to draw the course's environments (a pendulum, a grid maze) into uint8 RGB
-frames without a display or matplotlib. Every primitive paints in place into an
-``H x W x 3`` uint8 image and returns it, so calls chain.
+The primitives (filled rectangles, discs, rings, thick lines and polygons) are enough to
+draw the course's environments into uint8 RGB frames without matplotlib. Each family
+draws itself in its own module with them: the maze in :mod:`jaxrl.envs.maze`, the
+pendulums (the course's three and gymnax's ``Pendulum-v1``) in :mod:`jaxrl.envs.pendulum`;
+gymnax's ``CartPole-v1``, which has no module here, is drawn by :func:`cartpole` (gymnax
+draws with matplotlib animations only). :func:`jaxrl.envs.registry.renderer` finds an
+environment's drawing; :func:`save_gif` writes the frames (``jaxrl render``).
 
-Coordinates are continuous pixel coordinates ``(x, y)``: ``x`` to the right, ``y``
-downwards, pixel ``img[r, c]`` covering the square ``[c, c + 1) x [r, r + 1)`` with
-its centre at ``(c + 0.5, r + 0.5)``. Round shapes are anti-aliased by their signed
+Every primitive paints in place into an ``H x W x 3`` uint8 image and returns it, so
+calls chain. Coordinates are continuous pixel coordinates ``(x, y)``: ``x`` to the
+right, ``y`` downwards, pixel ``img[r, c]`` covering the square ``[c, c + 1) x [r, r + 1)``
+with its centre at ``(c + 0.5, r + 0.5)``. Round shapes are anti-aliased by their signed
 distance (coverage ``clip(0.5 - d, 0, 1)``); rectangles and polygons have hard edges.
 Only the shape's bounding box is touched, so a primitive costs O(its area).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 Color = Sequence[int] | np.ndarray
+#: ``draw(env_state, env_params) -> uint8 [H, W, 3]``, an environment's drawing.
+Renderer = Callable[[Any, Any], np.ndarray]
+#: The file formats :func:`save_gif` writes (``jaxrl render --out``).
+FORMATS = (".gif",)
 
 WHITE = (255, 255, 255)
 
@@ -109,6 +122,39 @@ def fill_polygon(img: np.ndarray, points: Sequence[tuple[float, float]],
         inside ^= crosses & (xs < x_cross)
     _blend(img, rows, cols, inside.astype(np.float64), color)
     return img
+
+
+def cartpole(env_state: Any, env_params: Any = None, *, width: int = 300,
+             height: int = 200) -> np.ndarray:
+    """A CartPole state: the cart at ``x`` on a track of ±2.4, the pole at ``theta``."""
+    x, theta = float(env_state.x), float(env_state.theta)
+    img = blank(height, width, (250, 250, 250))
+    scale = width / 6.0  # the track's ±2.4 m in the middle 80 %
+    ground = 0.7 * height
+    fill_rect(img, 0, ground, width, ground + 2, (120, 120, 120))
+    cx = width / 2 + x * scale
+    fill_rect(img, cx - 25, ground - 15, cx + 25, ground + 5, (60, 60, 60))
+    length = 0.5 * 2 * scale  # gymnax's half-length 0.5, drawn whole
+    tip = (cx + length * math.sin(theta), ground - 15 - length * math.cos(theta))
+    draw_line(img, cx, ground - 15, *tip, 6.0, (200, 120, 60))
+    draw_disc(img, cx, ground - 15, 4.0, (80, 80, 160))
+    return img
+
+
+def save_gif(path: Path, frames: Sequence[np.ndarray], fps: int = 20) -> None:
+    """Write ``frames`` (uint8 RGB) as an animated GIF, in a folder that exists (a
+    temporary file, then a rename: a failed write leaves no partial file)."""
+    from PIL import Image
+
+    path = Path(path)
+    images = [Image.fromarray(np.asarray(f, np.uint8)) for f in frames]
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                       duration=1000 // fps, loop=0)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _rgb(color: Color) -> np.ndarray:
