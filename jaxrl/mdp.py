@@ -34,6 +34,17 @@ class TabularMDP(struct.PyTreeNode):
     Build one with :meth:`create` or :meth:`from_dense`, which validate the model;
     the bare constructor is the pytree path used by ``jax.tree`` and ``vmap`` and
     checks nothing.
+
+    Examples:
+      Two states, two actions (0 stays, 1 moves to the other state), one successor each;
+      staying in state 1 earns 1:
+
+      >>> import numpy as np
+      >>> from jaxrl.mdp import TabularMDP
+      >>> mdp = TabularMDP.create(next_states=[[[0], [1]], [[1], [0]]],
+      ...                         probs=np.ones((2, 2, 1)), rewards=[[0, 0], [1, 0]])
+      >>> mdp.num_states, mdp.num_actions, mdp.num_successors
+      (2, 2, 1)
     """
 
     next_states: jax.Array
@@ -79,6 +90,18 @@ class TabularMDP(struct.PyTreeNode):
         Raises:
           ValueError: naming the first bad ``(s, a)`` when shapes disagree, an index is
             out of range, a probability is negative or a row does not sum to 1.
+
+        Examples:
+          One state, one action, two successor slots listing state 0 twice:
+
+          >>> from jaxrl.mdp import TabularMDP
+          >>> mdp = TabularMDP.create([[[0, 0]]], [[[0.75, 0.25]]], [[1.0]])
+          >>> mdp.to_dense().tolist(), mdp.terminal.tolist()
+          ([[[1.0]]], [False])
+          >>> TabularMDP.create([[[0, 0]]], [[[0.75, 0.5]]], [[1.0]])
+          Traceback (most recent call last):
+          ...
+          ValueError: probabilities of (s=0, a=0) sum to 1.25, not 1
         """
         next_states = np.asarray(next_states)
         probs = np.asarray(probs)
@@ -106,6 +129,14 @@ class TabularMDP(struct.PyTreeNode):
 
         ``K`` becomes the largest number of non-zero successors of any (s, a); the
         dense array is validated like :meth:`create` (rows of ``P`` sum to 1).
+
+        Examples:
+          >>> import numpy as np
+          >>> from jaxrl.mdp import TabularMDP
+          >>> dense = [[[0.75, 0.25], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]]  # [S, A, S']
+          >>> mdp = TabularMDP.from_dense(dense, rewards=np.zeros((2, 2)))
+          >>> mdp.num_successors, mdp.next_states[0].tolist(), mdp.probs[0].tolist()
+          (2, [[0, 1], [1, 0]], [[0.75, 0.25], [1.0, 0.0]])
         """
         dense = np.asarray(transitions)
         if dense.ndim != 3 or dense.shape[0] != dense.shape[2]:
@@ -120,14 +151,31 @@ class TabularMDP(struct.PyTreeNode):
         return cls.create(next_states, probs, rewards, terminal, dtype=dtype)
 
     def to_dense(self) -> jax.Array:
-        """The dense transition array ``P[S, A, S']`` (for small models and tests)."""
+        """The dense transition array ``P[S, A, S']`` (for small models and tests).
+
+        Examples:
+          >>> from jaxrl.mdp import TabularMDP
+          >>> mdp = TabularMDP.create([[[0, 1]], [[1, 1]]], [[[0.5, 0.5]], [[1.0, 0.0]]],
+          ...                         rewards=[[0.0], [1.0]])
+          >>> mdp.to_dense().tolist()  # [S, A, S']
+          [[[0.5, 0.5]], [[0.0, 1.0]]]
+        """
         dense = jnp.zeros((self.num_states, self.num_actions, self.num_states), self.probs.dtype)
         s, a, _ = jnp.indices(self.next_states.shape)
         return dense.at[s, a, self.next_states].add(self.probs)
 
 
 def validate(next_states: np.ndarray, probs: np.ndarray, rewards: np.ndarray) -> None:
-    """Raise ``ValueError`` naming the first bad (s, a) of a sparse model."""
+    """Raise ``ValueError`` naming the first bad (s, a) of a sparse model.
+
+    Examples:
+      >>> import numpy as np
+      >>> from jaxrl.mdp import validate
+      >>> validate(np.array([[[0], [1]]]), np.ones((1, 2, 1)), np.zeros((1, 2)))
+      Traceback (most recent call last):
+      ...
+      ValueError: successor index out of range [0, 1) at (s=0, a=1): [1]
+    """
     if next_states.ndim != 3:
         raise ValueError(f"next_states must have shape [S, A, K], got {next_states.shape}")
     if probs.shape != next_states.shape:

@@ -56,6 +56,15 @@ def q_learning_target(reward: jax.Array, terminated: jax.Array, q_next: jax.Arra
     The lecture's ``C_t(S_t, A_t) + γ min_A Q(S_{t+1}, A)`` in reward form. ``q_next``:
     ``[..., A]``, the values at the next observation (the table's row, or a network's
     output, from the same or a target network).
+
+    Examples:
+      ``1 + 0.5 max(2, 4) = 3``; past termination the reward alone:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import q_learning_target
+      >>> q_next = jnp.array([[2.0, 4.0], [2.0, 4.0]])
+      >>> q_learning_target(jnp.ones(2), jnp.array([False, True]), q_next, 0.5).tolist()
+      [3.0, 1.0]
     """
     return _bootstrap(reward, terminated, jnp.max(q_next, axis=-1), gamma)
 
@@ -66,13 +75,29 @@ def double_q_target(reward: jax.Array, terminated: jax.Array, q_next_target: jax
 
     The online values pick the action, the target network's values it (van Hasselt,
     Guez & Silver 2016), which removes the max's upward bias.
+
+    Examples:
+      The online ``[1, 3]`` picks action 1, the target's value there is 2 (not its max 4):
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import double_q_target
+      >>> q_target, q_online = jnp.array([4.0, 2.0]), jnp.array([1.0, 3.0])
+      >>> float(double_q_target(jnp.array(0.0), jnp.array(False), q_target, q_online, 0.5))
+      1.0
     """
     best = jnp.argmax(q_next_online, axis=-1)
     return _bootstrap(reward, terminated, taken_action_value(q_next_target, best), gamma)
 
 
 def taken_action_value(q: jax.Array, action: jax.Array) -> jax.Array:
-    """``Q(S, A)``: the value of the action taken, ``q[..., action]`` per row."""
+    """``Q(S, A)``: the value of the action taken, ``q[..., action]`` per row.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import taken_action_value
+      >>> taken_action_value(jnp.array([[1.0, 2.0], [3.0, 4.0]]), jnp.array([1, 0])).tolist()
+      [2.0, 3.0]
+    """
     return jnp.take_along_axis(q, action[..., None], axis=-1)[..., 0]
 
 
@@ -82,6 +107,15 @@ def td_loss(q_taken: jax.Array, target: jax.Array, kind: str = "l2") -> jax.Arra
     ``kind``: ``"squared"`` (``(y - q)²``, the slide's and the course's), ``"l2"`` (half
     of it, ``optax.l2_loss``) or ``"huber"`` (``optax.huber_loss``, δ = 1). The target
     should carry no gradient (``jax.lax.stop_gradient``).
+
+    Examples:
+      Errors ``-1`` and ``2``: ``(1 + 4) / 2``, half of it, Huber's ``(0.5 + 1.5) / 2``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import td_loss
+      >>> q_taken, target = jnp.array([1.0, 3.0]), jnp.array([2.0, 1.0])
+      >>> [float(td_loss(q_taken, target, kind)) for kind in ("squared", "l2", "huber")]
+      [2.5, 1.25, 1.0]
     """
     if kind == "huber":
         return jnp.mean(optax.huber_loss(q_taken, target, delta=1.0))
@@ -96,13 +130,31 @@ def ddpg_critic_target(reward: jax.Array, terminated: jax.Array, q_next: jax.Arr
     ``q_next``: ``[num_critics, batch]``, the target critics at the next observation and
     the target action. One critic is the slide's ``r + γ Q′(s′, π′(s′))``; two are TD3's
     clipped double-Q (Fujimoto et al. 2018).
+
+    Examples:
+      Two critics, two transitions: ``1 + 0.5 min(3, 2)`` and ``1 + 0.5 min(1, 5)``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import ddpg_critic_target
+      >>> q_next = jnp.array([[3.0, 1.0], [2.0, 5.0]])  # [critics, batch]
+      >>> ddpg_critic_target(jnp.ones(2), jnp.zeros(2, bool), q_next, 0.5).tolist()
+      [2.0, 1.5]
     """
     return _bootstrap(reward, terminated, jnp.min(q_next, axis=0), gamma)
 
 
 def q_learning_update(q_taken: jax.Array, target: jax.Array, learning_rate) -> jax.Array:
     """The table's step ``α (y - Q(S, A))``: ``Q(S, A) + step`` is
-    ``(1 - α) Q(S, A) + α y``, the slide's update."""
+    ``(1 - α) Q(S, A) + α y``, the slide's update.
+
+    Examples:
+      ``Q = 2``, ``y = 4``, ``α = 0.25``: ``2 + 0.5 = 0.75 * 2 + 0.25 * 4``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import q_learning_update
+      >>> float(q_learning_update(jnp.array(2.0), jnp.array(4.0), 0.25))
+      0.5
+    """
     return learning_rate * (target - q_taken)
 
 
@@ -123,6 +175,19 @@ def lambda_returns(reward: jax.Array, terminated: jax.Array, truncated: jax.Arra
     1992); λ = 0 the one-step target ``r + γ v``. With ``v_{t+1} = max_a Q(S_{t+1}, a)``
     it is Peng's Q(λ) target of PQN (Gallici et al. 2025); with ``v = V`` GAE's
     (:func:`gae_advantages`).
+
+    Examples:
+      Three steps of reward 1, ``γ = 0.5``, the rollout cut after the last, whose next
+      observation is worth 4: ``G_2 = 1 + 0.5 * 4``, ``G_1 = 1 + 0.5 G_2``, ...
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import lambda_returns
+      >>> reward, no = jnp.ones(3), jnp.zeros(3, bool)
+      >>> value_next = jnp.array([0.0, 0.0, 4.0])
+      >>> lambda_returns(reward, no, no, value_next, 0.5, 1.0).tolist()  # λ = 1
+      [2.25, 2.5, 3.0]
+      >>> lambda_returns(reward, no, no, value_next, 0.5, 0.0).tolist()  # λ = 0: r + γ v
+      [1.0, 1.0, 3.0]
     """
     done = jnp.logical_or(terminated, truncated)
     carries = 1.0 - done.astype(value_next.dtype)
@@ -151,6 +216,17 @@ def gae_advantages(reward: jax.Array, terminated: jax.Array, truncated: jax.Arra
     differ at such a step by ``γ λ (value[t + 1] - value_next[t])``, carried back by the
     recursion. On a done step the two values may differ (``S'_t`` the episode's final
     observation, ``S_{t+1}`` the next one's first): nothing is carried across it.
+
+    Examples:
+      :func:`lambda_returns`' rollout with ``V(S_t) = [1, 0, 0]``: ``A = G^λ - V``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import gae_advantages
+      >>> reward, no = jnp.ones(3), jnp.zeros(3, bool)
+      >>> value, value_next = jnp.array([1.0, 0.0, 0.0]), jnp.array([0.0, 0.0, 4.0])
+      >>> advantages, returns = gae_advantages(reward, no, no, value, value_next, 0.5, 1.0)
+      >>> advantages.tolist(), returns.tolist()
+      ([1.25, 2.5, 3.0], [2.25, 2.5, 3.0])
     """
     returns = lambda_returns(reward, terminated, truncated, value_next, gamma, lambda_)
     return returns - value, returns
@@ -159,14 +235,36 @@ def gae_advantages(reward: jax.Array, terminated: jax.Array, truncated: jax.Arra
 def policy_gradient_loss(log_prob: jax.Array, advantage: jax.Array) -> jax.Array:
     """REINFORCE's loss ``-mean_t log π(A_t | S_t; θ) (G_t - b(S_t))`` (Williams 1992),
     whose gradient is the policy-gradient estimate ``-E[∇θ log π (G - b)]``; the
-    advantage carries no gradient."""
+    advantage carries no gradient.
+
+    Examples:
+      The loss ``-(-1 * 2 + -2 * 1) / 2``; its gradient ``-A_t / T``:
+
+      >>> import jax, jax.numpy as jnp
+      >>> from jaxrl.targets import policy_gradient_loss
+      >>> log_prob, advantage = jnp.array([-1.0, -2.0]), jnp.array([2.0, 1.0])
+      >>> float(policy_gradient_loss(log_prob, advantage))
+      2.0
+      >>> jax.grad(policy_gradient_loss)(log_prob, advantage).tolist()
+      [-1.0, -0.5]
+    """
     return -jnp.mean(log_prob * jax.lax.stop_gradient(advantage))
 
 
 def clipped_surrogate_loss(log_ratio: jax.Array, advantage: jax.Array, clip) -> jax.Array:
     """PPO's clipped objective, as a loss: ``-mean min(ρ A, clip(ρ, 1 - ε, 1 + ε) A)``
     with ``ρ = π(A|S; θ) / π_old(A|S)`` = ``exp(log_ratio)`` (Schulman et al. 2017, eq. 7).
-    Its gradient is zero where the clip is active (``ρ A`` beyond ``(1 ± ε) A``)."""
+    Its gradient is zero where the clip is active (``ρ A`` beyond ``(1 ± ε) A``).
+
+    Examples:
+      ``ρ = 2`` and ``1/2`` with ``A = 1``, ``ε = 0.2``: ``-(min(2, 1.2) + min(0.5, 0.8)) / 2``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import clipped_surrogate_loss
+      >>> log_ratio = jnp.log(jnp.array([2.0, 0.5]))
+      >>> round(float(clipped_surrogate_loss(log_ratio, jnp.ones(2), 0.2)), 4)
+      -0.85
+    """
     ratio = jnp.exp(log_ratio)
     unclipped = ratio * advantage
     clipped = jnp.clip(ratio, 1.0 - clip, 1.0 + clip) * advantage
@@ -176,7 +274,19 @@ def clipped_surrogate_loss(log_ratio: jax.Array, advantage: jax.Array, clip) -> 
 def clipped_value_loss(value: jax.Array, value_old: jax.Array, target: jax.Array,
                        clip) -> jax.Array:
     """The value loss ``mean max((V - G)², (V_old + clip(V - V_old, ±ε) - G)²) / 2`` (PPO's
-    implementation, Engstrom et al. 2020); ``clip = inf`` is the plain ``(V - G)² / 2``."""
+    implementation, Engstrom et al. 2020); ``clip = inf`` is the plain ``(V - G)² / 2``.
+
+    Examples:
+      ``V = 3``, ``V_old = 1``, ``G = 4``: the clipped ``(1 + 0.5 - 4)² / 2`` is the larger:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import clipped_value_loss
+      >>> value, value_old, target = jnp.array(3.0), jnp.array(1.0), jnp.array(4.0)
+      >>> float(clipped_value_loss(value, value_old, target, 0.5))
+      3.125
+      >>> float(clipped_value_loss(value, value_old, target, jnp.inf))  # (3 - 4)² / 2
+      0.5
+    """
     clipped = value_old + jnp.clip(value - value_old, -clip, clip)
     return 0.5 * jnp.mean(jnp.maximum(jnp.square(value - target),
                                       jnp.square(clipped - target)))
@@ -201,6 +311,19 @@ def soft_value(q: jax.Array, log_prob: jax.Array, alpha, probs: jax.Array | None
     ``[batch, actions]`` (discrete: the expectation computed exactly). The minimum over
     the critics is SAC's clipped double-Q. One critic, α → 0: ``E_π[Q]``; a discrete π
     that is the softmax of ``Q/α``: ``α log Σ_a exp(Q(s, a)/α)``.
+
+    Examples:
+      Two critics, one sampled action per row, ``α = 0.5``: ``min_k Q - α log π``; then a
+      uniform discrete π over ``Q = [1, 3]``, exactly ``2 + α log 2``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import soft_value
+      >>> q = jnp.array([[3.0, 1.0], [2.0, 4.0]])  # [critics, batch]
+      >>> soft_value(q, jnp.array([-1.0, -2.0]), 0.5).tolist()
+      [2.5, 2.0]
+      >>> probs = jnp.array([[0.5, 0.5]])  # [batch, actions]; q: [critics, batch, actions]
+      >>> round(float(soft_value(jnp.array([[[1.0, 3.0]]]), jnp.log(probs), 0.5, probs)[0]), 4)
+      2.3466
     """
     return _expectation(jnp.min(q, axis=0) - alpha * log_prob, probs)
 
@@ -209,7 +332,14 @@ def soft_q_target(reward: jax.Array, terminated: jax.Array, value_next: jax.Arra
                   gamma) -> jax.Array:
     """The soft Q target ``y = r + γ (1 - terminated) V̄(s')``, ``V̄`` the target critics'
     :func:`soft_value` at the next observation (the true final one on truncation; no
-    bootstrap past termination)."""
+    bootstrap past termination).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import soft_q_target
+      >>> soft_q_target(jnp.ones(2), jnp.array([False, True]), jnp.full(2, 2.0), 0.5).tolist()
+      [2.0, 1.0]
+    """
     return _bootstrap(reward, terminated, value_next, gamma)
 
 
@@ -218,7 +348,17 @@ def sac_actor_loss(q: jax.Array, log_prob: jax.Array, alpha,
     """The policy's loss ``J_π = mean_s E_{a~π}[α log π(a|s) - min_k Q_k(s, a)]``, which
     is ``-mean_s`` :func:`soft_value`: the policy ascends the soft value. Continuous: ``a``
     reparameterised (``tanh(μ + σ ε)``), so the gradient flows through ``q`` and
-    ``log_prob``; discrete: exact over the actions, through ``probs`` and ``log_prob``."""
+    ``log_prob``; discrete: exact over the actions, through ``probs`` and ``log_prob``.
+
+    Examples:
+      :func:`soft_value`'s first example, ``-(2.5 + 2) / 2``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.targets import sac_actor_loss
+      >>> q = jnp.array([[3.0, 1.0], [2.0, 4.0]])  # [critics, batch]
+      >>> float(sac_actor_loss(q, jnp.array([-1.0, -2.0]), 0.5))
+      -2.25
+    """
     return -jnp.mean(soft_value(q, log_prob, alpha, probs))
 
 
@@ -228,6 +368,17 @@ def temperature_loss(alpha: jax.Array, log_prob: jax.Array, target_entropy,
 
     Its gradient ``dJ/dα = H(π) - H̄`` (``H = -E log π``): α rises while the policy's
     entropy is below the target ``H̄`` and falls while above it.
+
+    Examples:
+      ``log π = [-1, -3]`` (``H = 2``), ``H̄ = 1``: ``J = -0.5 (0 - 2) / 2``, ``dJ/dα = H - H̄``:
+
+      >>> import jax, jax.numpy as jnp
+      >>> from jaxrl.targets import temperature_loss
+      >>> alpha, log_prob = jnp.array(0.5), jnp.array([-1.0, -3.0])
+      >>> float(temperature_loss(alpha, log_prob, 1.0))
+      0.5
+      >>> float(jax.grad(temperature_loss)(alpha, log_prob, 1.0))
+      1.0
     """
     log_prob = jax.lax.stop_gradient(log_prob)
     probs = None if probs is None else jax.lax.stop_gradient(probs)

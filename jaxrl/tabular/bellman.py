@@ -3,6 +3,27 @@
 ``Q(s, a) = r(s, a) + γ Σ_{s'} P(s'|s, a) V(s')`` for every state and action, the
 lecture's ``C_t(S_t, A_t) + γ V(S_{t+1})``, and its best action (``max`` of rewards, or
 ``min`` of costs with ``minimize``), with the planners' result type and checks.
+
+The examples use two states, action 0 staying and action 1 moving to the other state,
+staying in state 1 earning 1. With ``γ = 1/2``, ``V*(1) = 1 + γ V*(1) = 2``,
+``V*(0) = γ V*(1) = 1``, ``Q* = [[0.5, 1], [2, 0.5]]`` and ``π* = [1, 0]``.
+
+Examples:
+  The planners of :mod:`jaxrl.tabular.planning` on it:
+
+  >>> import jax.numpy as jnp
+  >>> from jaxrl.mdp import TabularMDP
+  >>> from jaxrl.tabular import planning
+  >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)),
+  ...                         rewards=[[0, 0], [1, 0]])
+  >>> result = planning.value_iteration(mdp, 0.5, tol=1e-5)
+  >>> [round(v, 4) for v in result.values.tolist()], result.policy.tolist()
+  ([1.0, 2.0], [1, 0])
+  >>> result = planning.policy_iteration(mdp, 0.5)
+  >>> [round(v, 4) for v in result.values.tolist()], result.policy.tolist()
+  ([1.0, 2.0], [1, 0])
+  >>> [round(v, 4) for v in planning.policy_evaluation(mdp, jnp.array([0, 0]), 0.5).tolist()]
+  [0.0, 2.0]
 """
 
 from __future__ import annotations
@@ -51,7 +72,18 @@ class PlanningResult(struct.PyTreeNode):
 
 
 def successor_major(mdp: TabularMDP) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """The model as ``[A, K, S]`` successors and probabilities and ``[A, S]`` rewards."""
+    """The model as ``[A, K, S]`` successors and probabilities and ``[A, S]`` rewards.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.mdp import TabularMDP
+      >>> from jaxrl.tabular.bellman import successor_major
+      >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)),
+      ...                         rewards=[[0, 0], [1, 0]])
+      >>> next_states, probs, rewards = successor_major(mdp)
+      >>> next_states.tolist(), rewards.tolist()  # [A, K, S], [A, S]
+      ([[[0, 1]], [[1, 0]]], [[0.0, 1.0], [0.0, 0.0]])
+    """
     return (
         jnp.moveaxis(mdp.next_states, 0, -1),
         jnp.moveaxis(mdp.probs, 0, -1),
@@ -60,7 +92,20 @@ def successor_major(mdp: TabularMDP) -> tuple[jax.Array, jax.Array, jax.Array]:
 
 
 def backup_rows(model, values: jax.Array, gamma) -> list[jax.Array] | jax.Array:
-    """``r(s, a) + γ Σ_k p_k V(s'_k)`` for every action: a list of ``[S]`` rows, or ``[A, S]``."""
+    """``r(s, a) + γ Σ_k p_k V(s'_k)`` for every action: a list of ``[S]`` rows, or ``[A, S]``.
+
+    Examples:
+      The module's MDP, from ``V = [1, 2]``: staying, then moving, in each state:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.mdp import TabularMDP
+      >>> from jaxrl.tabular.bellman import backup_rows, successor_major
+      >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)),
+      ...                         rewards=[[0, 0], [1, 0]])
+      >>> rows = backup_rows(successor_major(mdp), jnp.array([1.0, 2.0]), 0.5)
+      >>> [row.tolist() for row in rows]
+      [[0.5, 2.0], [1.0, 0.5]]
+    """
     next_states, probs, rewards = model
     num_actions, num_successors, _ = next_states.shape
     if num_actions * num_successors > _UNROLL_LIMIT:
@@ -75,7 +120,15 @@ def backup_rows(model, values: jax.Array, gamma) -> list[jax.Array] | jax.Array:
 
 
 def best(rows, minimize: bool) -> jax.Array:
-    """``max_a`` (or ``min_a``) of the backed-up rows."""
+    """``max_a`` (or ``min_a``) of the backed-up rows.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.tabular.bellman import best
+      >>> rows = [jnp.array([0.5, 2.0]), jnp.array([1.0, 0.5])]  # one per action
+      >>> best(rows, minimize=False).tolist(), best(rows, minimize=True).tolist()
+      ([1.0, 2.0], [0.5, 0.5])
+    """
     if not isinstance(rows, list):
         return rows.min(0) if minimize else rows.max(0)
     pick = jnp.minimum if minimize else jnp.maximum
@@ -86,23 +139,59 @@ def best(rows, minimize: bool) -> jax.Array:
 
 
 def stack(rows) -> jax.Array:
-    """The backed-up rows as ``Q[S, A]``."""
+    """The backed-up rows as ``Q[S, A]``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.tabular.bellman import stack
+      >>> stack([jnp.array([0.5, 2.0]), jnp.array([1.0, 0.5])]).tolist()  # rows per action
+      [[0.5, 1.0], [2.0, 0.5]]
+    """
     return (jnp.stack(rows) if isinstance(rows, list) else rows).T
 
 
 def greedy(q_values: jax.Array, minimize: bool) -> jax.Array:
-    """The greedy policy ``argmax_a Q`` (``argmin`` for costs); ties go to the first action."""
+    """The greedy policy ``argmax_a Q`` (``argmin`` for costs); ties go to the first action.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.tabular.bellman import greedy
+      >>> q = jnp.array([[0.5, 1.0], [2.0, 0.5], [1.0, 1.0]])
+      >>> greedy(q, minimize=False).tolist(), greedy(q, minimize=True).tolist()
+      ([1, 0, 0], [0, 1, 0])
+    """
     best = jnp.argmin(q_values, -1) if minimize else jnp.argmax(q_values, -1)
     return best.astype(jnp.int32)
 
 
 def floor(values: jax.Array) -> jax.Array:
-    """The smallest sup-norm change the dtype can resolve around ``values``."""
+    """The smallest sup-norm change the dtype can resolve around ``values``.
+
+    Examples:
+      ``8 eps max|V|``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.tabular.bellman import floor
+      >>> float(floor(jnp.array([1.0, -2.0], jnp.float32)) / jnp.finfo(jnp.float32).eps)
+      16.0
+    """
     return 8 * jnp.finfo(values.dtype).eps * jnp.max(jnp.abs(values))
 
 
 def q_values(mdp: TabularMDP, values: jax.Array, gamma) -> jax.Array:
-    """``Q(s, a) = r(s, a) + γ Σ_{s'} P(s'|s, a) V(s')``, the lecture's ``C_t + γ V(S_{t+1})``."""
+    """``Q(s, a) = r(s, a) + γ Σ_{s'} P(s'|s, a) V(s')``, the lecture's ``C_t + γ V(S_{t+1})``.
+
+    Examples:
+      The module's MDP, from ``V* = [1, 2]``: ``Q*``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.mdp import TabularMDP
+      >>> from jaxrl.tabular.bellman import q_values
+      >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)),
+      ...                         rewards=[[0, 0], [1, 0]])
+      >>> q_values(mdp, jnp.array([1.0, 2.0]), 0.5).tolist()
+      [[0.5, 1.0], [2.0, 0.5]]
+    """
     return stack(backup_rows(successor_major(mdp), values, gamma))
 
 
@@ -110,11 +199,35 @@ def bellman_backup(mdp: TabularMDP, values: jax.Array, gamma, *, minimize: bool 
     """One sweep of value iteration: ``V_{n+1}(s) = max_a [r(s, a) + γ E V_n(s')]``.
 
     With ``minimize=True``: ``V_{n+1}(S_t) = min_{A_t} (C_t(S_t, A_t) + γ V_n(S_{t+1}))``.
+
+    Examples:
+      The module's MDP: two sweeps from ``V_0 = 0``; ``V* = [1, 2]`` is a fixed point:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.mdp import TabularMDP
+      >>> from jaxrl.tabular.bellman import bellman_backup
+      >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)),
+      ...                         rewards=[[0, 0], [1, 0]])
+      >>> bellman_backup(mdp, bellman_backup(mdp, jnp.zeros(2), 0.5), 0.5).tolist()
+      [0.5, 1.5]
+      >>> bellman_backup(mdp, jnp.array([1.0, 2.0]), 0.5).tolist()
+      [1.0, 2.0]
     """
     return best(backup_rows(successor_major(mdp), values, gamma), minimize)
 
 
 def check_stopping(gamma, tol, max_sweeps, what: str) -> None:
+    """Raise ``ValueError``, naming the planner ``what``, for a bad stopping rule: none
+    given, ``tol <= 0``, ``max_sweeps < 0``, or ``γ = 1`` with a tolerance alone.
+
+    Examples:
+      >>> from jaxrl.tabular.bellman import check_stopping
+      >>> check_stopping(0.9, tol=1e-6, max_sweeps=None, what="value_iteration")  # fine
+      >>> check_stopping(0.9, tol=None, max_sweeps=None, what="value_iteration")
+      Traceback (most recent call last):
+      ...
+      ValueError: value_iteration: give a tolerance `tol`, a sweep limit `max_sweeps`, or both
+    """
     if tol is None and max_sweeps is None:
         raise ValueError(f"{what}: give a tolerance `tol`, a sweep limit `max_sweeps`, or both")
     if tol is not None and tol <= 0:

@@ -84,6 +84,16 @@ def value_iteration(
 
     Returns:
       A :class:`PlanningResult`: ``V``, the greedy policy, ``Q``, sweeps done, last change.
+
+    Examples:
+      Two states; action 0 stays, 1 moves; staying in 1 earns 1: ``V_n`` rises to ``V* = [1, 2]``:
+
+      >>> import jax.numpy as jnp
+      >>> from jaxrl.mdp import TabularMDP
+      >>> from jaxrl.tabular.planning import value_iteration
+      >>> mdp = TabularMDP.create([[[0], [1]], [[1], [0]]], jnp.ones((2, 2, 1)), [[0, 0], [1, 0]])
+      >>> value_iteration(mdp, 0.5, tol=None, max_sweeps=3, history=True).history.tolist()
+      [[0.0, 0.0], [0.0, 1.0], [0.5, 1.5], [0.75, 1.75]]
     """
     check_gamma(gamma)
     check_stopping(gamma, tol, max_sweeps, "value_iteration")
