@@ -103,13 +103,14 @@ REJAX_PPO_PENDULUM = ppo.PPOConfig(
     learning_rate_end=None, gamma=0.995, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.0,
     vf_coef=0.5, vf_clip=0.2, max_grad_norm=10.0, normalize_observations=True,
 )
-#: rejax's configs/gymnax/cartpole.yaml ``pqn:`` ((64, 64) ReLU with LayerNorm, Adam; jaxrl's
-#: PQN uses RAdam).
+#: rejax's configs/gymnax/cartpole.yaml ``pqn:`` ((64, 64) ReLU with LayerNorm) with its
+#: optimizer, Adam (rejax/algos/pqn.py; jaxrl's PQN defaults to purejaxql's RAdam).
 REJAX_PQN_CARTPOLE = pqn.PQNConfig(
     env="CartPole-v1", total_steps=524_288, num_envs=16, num_steps=128, num_minibatches=16,
     update_epochs=5, hidden_sizes=(64, 64), activation="relu", layer_norm=True,
     exploration_steps=262_144, learning_rate=3e-4, learning_rate_end=None, gamma=0.99,
     q_lambda=0.9, reward_scale=1.0, epsilon_start=1.0, epsilon_end=0.05, max_grad_norm=10.0,
+    optimizer="adam",
 )
 
 #: (name, jaxrl module, jaxrl config, peer script, peer preset, the peer's options).
@@ -211,10 +212,9 @@ def speed(quick: bool, reps: int, races: str | None = None) -> list[dict]:
             config = config.replace(total_steps=steps, eval_episodes=2)
         for n in (1,) if quick else (1, SEEDS):
             # the peer's work: a truncation ended like a termination (the peers'
-            # convention), and PQN with rejax's Adam instead of purejaxql's RAdam
-            same = config.replace(bootstrap_truncation=False) if module is ppo else \
-                config.replace(optimizer="adam", bootstrap_truncation=False) \
-                if module is pqn else None
+            # convention)
+            same = config.replace(bootstrap_truncation=False) \
+                if module in (ppo, pqn) else None
             mine_runs, same_runs, peer_runs = [], [], []
             for _ in range(1 if quick else reps):
                 mine_runs.append(ours(module, config, n))
@@ -353,7 +353,7 @@ def profile(quick: bool) -> dict:
     ms = out["pqn"]["ms_per_iteration"]
     print(f"\nPQN, one seed, ms per iteration (a rollout of {config.num_envs} x "
           f"{config.num_steps} steps, {config.update_epochs * config.num_minibatches} "
-          "gradient steps; peer work: Adam, a truncation ended like a termination)")
+          "gradient steps; Adam as rejax; peer work: a truncation ended like a termination)")
     print(common.format_table(["part", "ms", "share of train_step"],
                               [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     return out
@@ -362,7 +362,8 @@ def profile(quick: bool) -> dict:
 def pqn_parts_ms(config, iterations: int) -> dict:
     """One seed of PQN on ``config``: ms per iteration of ``train_step`` (as configured
     and doing the peer's work), of its rollout, of its targets both ways, and of its
-    ``learn`` (the epochs of minibatch steps) with RAdam and with Adam."""
+    ``learn`` (the epochs of minibatch steps) with Adam (rejax's) and with RAdam (jaxrl's
+    default)."""
     setup = pqn.make(config)
     state = pqn.init(setup, config, jax.random.key(0))
     act = lambda obs, k: pqn.select_action(setup, config, state.params, state.step, obs, k)  # noqa: E731
@@ -390,19 +391,19 @@ def pqn_parts_ms(config, iterations: int) -> dict:
                                          opt_state, tr, targets, key_now)
         return params, opt_state, key
 
-    same = config.replace(optimizer="adam", bootstrap_truncation=False)
-    adam_state = pqn.init(setup, same, jax.random.key(0))
+    same = config.replace(bootstrap_truncation=False)
+    radam_state = pqn.init(setup, config.replace(optimizer="radam"), jax.random.key(0))
     timed = {
         "train_step": (lambda s: pqn.train_step(setup, config, s)[0], state),
-        "train_step_peer_work": (lambda s: pqn.train_step(setup, same, s)[0], adam_state),
+        "train_step_peer_work": (lambda s: pqn.train_step(setup, same, s)[0], state),
         "rollout": (rolls, state),
         "targets": (target_pass, state.params),
         "targets_truncation_as_termination": (
             lambda p: target_pass(p, bootstrap_truncation=False), state.params),
-        "learn_radam": (lambda c: learning(c, "radam"),
-                        (state.params, state.opt_state, jax.random.key(2))),
         "learn_adam": (lambda c: learning(c, "adam"),
-                       (adam_state.params, adam_state.opt_state, jax.random.key(2)))}
+                       (state.params, state.opt_state, jax.random.key(2))),
+        "learn_radam": (lambda c: learning(c, "radam"),
+                        (radam_state.params, radam_state.opt_state, jax.random.key(2)))}
     return {name: _per_iteration(body, carry, iterations)
             for name, (body, carry) in timed.items()}
 
@@ -479,8 +480,7 @@ def main() -> int:
               r["jaxrl_same_work"]["steps_per_s"] if r["jaxrl_same_work"] else "",
               r["speedup_same_work"] or ""] for r in results["speed"]]))
         print("same work: bootstrap_truncation=False (a truncation ends the return like a"
-              " termination, as the peers do), and PQN with optimizer='adam' (rejax's);"
-              " medians of "
+              " termination, as the peers do); medians of "
               f"{results['speed'][0]['rounds']} interleaved rounds")
         if not PEER_PYTHON.exists():
             print(f"note: {PEER_PYTHON} not found: peer columns skipped "

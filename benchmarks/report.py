@@ -384,8 +384,8 @@ def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
         rounds = d["speed"][0].get("rounds", 1)
         lines += ["Env steps/s on the peers' own configs (one final evaluation, compile "
                   f"apart; medians of {plural(rounds, 'interleaved round')}; same work: "
-                  "PPO ending a truncation like a termination, PQN with Adam, as the "
-                  "peers do):", ""]
+                  "a truncation ended like a termination, as the peers do; PQN with "
+                  "rejax's Adam in both columns):", ""]
         lines += table(["race", "seeds", "jaxrl", "peer", "speed-up", "same work",
                         "speed-up"], rows)
     return lines, peers
