@@ -670,7 +670,7 @@ def gpu_table(merged: dict | None, json_path: str | None = None) -> str:
     """The README's GPU table (what goes between its markers) from ``run_all --gpu``'s
     merged record; None: a table of the figures, each ``not rerun``."""
     if merged is None:
-        lines = ["Not rerun since the one-driver redesign: run `python benchmarks/run_all.py "
+        lines = ["Not rerun on a GPU with this version: run `python benchmarks/run_all.py "
                  "--gpu` on a GPU.", ""]
     else:
         info, slug = merged.get("device") or {}, merged["device_slug"]

@@ -162,3 +162,15 @@ def test_the_progress_bar_fits_80_columns_uncut():
             if "training" in line][-1]
     assert "1.02M/2.05M steps" in last and "greedy return 123" in last
     assert "…" not in last
+
+
+def test_every_command_takes_no_progress():
+    """``--no-progress`` is an option of every command (a script passes it to all)."""
+    from jaxrl.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    for name in COMMANDS:
+        action = next(a for a in parser._subparsers._group_actions
+                      if a.choices and name in a.choices)
+        options = {s for a in action.choices[name]._actions for s in a.option_strings}
+        assert "--no-progress" in options, name

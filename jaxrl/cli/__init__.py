@@ -82,7 +82,7 @@ def build_parser() -> Parser:
                              "(default: float32, to 1e-5)")
     sub["maze"].add_argument("--iterations", nargs="+", default=None, metavar="N",
                              help="which iterations (default: the slides' 0 1 2 3 4 10 100 1000)")
-    for name in (n for n in COMMANDS if n not in ("train", "sweep", "compare")):
+    for name in (n for n in COMMANDS if n not in ("train", "sweep")):
         sub[name].add_argument("--no-progress", action="store_true",
                                help="no progress bar")
     return parser
