@@ -175,3 +175,12 @@ def test_device_slug() -> None:
                         "device_count": 1}) == "nvidia-h200"
     assert device_slug({"backend": "gpu", "device": "NVIDIA H200", "cpu_count": 16,
                         "device_count": 4}) == "4x-nvidia-h200"
+
+
+def test_results_md_is_the_json_rendered() -> None:
+    """``benchmarks/RESULTS.md`` (the docs' benchmarks page includes it) is exactly what
+    ``report.render`` makes of the suite's merged JSON: no figure in it is written by
+    hand, and it cannot drift from the JSON (re-render: ``run_all.py --report-only``)."""
+    merged = json.loads((BENCH / "results" / "suite" / "cpu-2cores.json").read_text())
+    results_md = BENCH / "RESULTS.md"
+    assert report.render(merged, results_md) + "\n" == results_md.read_text()
