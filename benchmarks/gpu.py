@@ -125,7 +125,7 @@ def choose(step: Step, later: list[Step], elapsed: float, budget: float | None,
 
 def skipped(step: Step, out: Path, status: str) -> dict:
     """The record of a step not run."""
-    return {"returncode": None, "wall_s": None, "json": str(out), "results": None,
+    return {"returncode": None, "wall_s": None, "json": report.stored_path(out), "results": None,
             "arguments": list(step.arguments), "status": status, "output_tail": []}
 
 
@@ -204,7 +204,7 @@ def report_only(args: argparse.Namespace, readme: Path | None) -> int:
     folder = args.out_dir / merged["device_slug"]
     folder.mkdir(parents=True, exist_ok=True)
     for name, rec in merged["benchmarks"].items():  # where the scripts' JSON are now
-        rec["json"] = str(folder / f"{name}.json")
+        rec["json"] = report.stored_path(folder / f"{name}.json")
     write_outputs(merged, args.out_dir, None)
     print(f"rebuilt from {path}")
     if readme is not None:

@@ -31,6 +31,21 @@ TITLES = {
     "logs": "Logging: what TensorBoard and W&B cost a run",
     "sac": "SAC, continuous and discrete",
 }
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+
+
+def stored_path(path: Path | str) -> str:
+    """How a merged JSON records a script's JSON: relative to the repository when inside it,
+    so that a committed record renders the same in any checkout."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def json_file(rec: dict) -> Path:
+    """The path of a record's JSON (``stored_path``'s inverse; an absolute one as it is)."""
+    return ROOT / rec["json"]
+
+
 PEER_HEADERS = ["benchmark", "measure", "jaxrl", "peer", "peer's", "ratio"]
 
 
@@ -352,7 +367,7 @@ def section_stability(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                    [[name, r["final_mean"], r["final_min"], r["peak_mean"],
                      r["drop_from_peak"], r["wall_s"]] for name, r in d.get("runs", {}).items()])
     if d.get("png") and ctx.get("json_path"):
-        png = Path(ctx["json_path"]).with_name(d["png"])
+        png = json_file({"json": ctx["json_path"]}).with_name(d["png"])
         link = os.path.relpath(png, ctx["results_md"].parent)
         lines += [f"![mean greedy return against env steps]({link})", ""]
     return lines, []
@@ -460,7 +475,7 @@ def section_scaling(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                     "cost per seed, 1 seed / this", "env steps/s",
                     "dense GFLOP/s (DQN, estimated)", "compile s"], rows)
     if d.get("png") and ctx.get("json_path"):
-        png = Path(ctx["json_path"]).with_name(d["png"])
+        png = json_file({"json": ctx["json_path"]}).with_name(d["png"])
         link = os.path.relpath(png, ctx["results_md"].parent)
         lines += [f"![seconds per seed against seeds]({link})", ""]
     return lines, []
@@ -491,7 +506,7 @@ def render(merged: dict, results_md: Path) -> str:
         wall = "–" if rec["wall_s"] is None else f"{rec['wall_s']:.1f}"
         given = " ".join(rec.get("arguments") or []) or "all parts"
         out.append(f"| {name} | {given} | {rec['status']} | {wall} | "
-                   f"`{os.path.relpath(rec['json'], results_md.parent)}` |")
+                   f"`{os.path.relpath(json_file(rec), results_md.parent)}` |")
     out.append("")
     peers, goal_rows = [], []
     ctx = {"quick": quick, "rejax_installed": merged["rejax"] == "installed",

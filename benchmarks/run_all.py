@@ -91,7 +91,7 @@ def run_one(name: str, out: Path, quick: bool, extra: tuple[str, ...] = (), *,
             timer.cancel()
         stopped = fired.is_set() and code != 0
     wall = time.perf_counter() - start
-    record = {"returncode": code, "wall_s": wall, "json": str(out), "results": None,
+    record = {"returncode": code, "wall_s": wall, "json": report.stored_path(out), "results": None,
               "arguments": list(extra)}
     if stopped:
         record["status"] = f"stopped: time budget (killed after {wall:.0f} s)"
@@ -120,7 +120,7 @@ def _kill_group(pid: int, fired: threading.Event) -> None:
 
 def earlier(name: str, out: Path, quick: bool, extra: tuple[str, ...] = ()) -> dict:
     """``--report-only``: the record of a JSON an earlier run left (not rerun)."""
-    record = {"returncode": None, "wall_s": None, "json": str(out), "results": None,
+    record = {"returncode": None, "wall_s": None, "json": report.stored_path(out), "results": None,
               "status": "missing: no JSON in --out-dir"}
     if out.exists():
         record["results"] = json.loads(out.read_text())
