@@ -207,19 +207,28 @@ def test_continuous_probe_learns_q_best_action_and_target_entropy():
 
 
 def test_batch_of_seeds_equals_each_seed_alone():
-    """Bit-identical between batches of sizes 3 and 2; against the seed alone (no batch
-    axis) equal up to float rounding (XLA simplifies Adam's scalar arithmetic differently
-    without a batch axis), as for DQN and DDPG."""
+    """In batches of the same size a seed is bit-identical whatever the other seeds and
+    its place. Between batch sizes, and against the seed alone (no batch axis), equal up
+    to float rounding: XLA's CPU compiler may emit the actor's elementwise ``exp`` and
+    ``log`` differently for another array length (``jax.jit(jnp.exp)`` over 3 float32
+    values differs in the last bit from over 2 or 4 for some inputs), so a seed in a
+    batch of 3 and in one of 2 part after some 190 steps of this config; and XLA
+    simplifies Adam's scalar arithmetic differently without a batch axis, as for DQN.
+    Measured: up to 6e-8 between batches of 3 and 2 and 7e-4 against the seed alone,
+    where another seed's parameters differ by 2."""
     config = sac.SACConfig(**SMALL)
-    keys = jax.random.split(jax.random.key(42), 3)
-    three = sac.run(config, keys)
-    two = sac.run(config, keys[1:])
+    keys = jax.random.split(jax.random.key(42), 5)
+    three = sac.run(config, keys[:3])
+    others = sac.run(config, keys[jnp.array([3, 4, 1])])
     assert_trees_equal(jax.tree.map(lambda x: x[1], (three.state, three.curve)),
-           jax.tree.map(lambda x: x[0], (two.state, two.curve)))
+                       jax.tree.map(lambda x: x[2], (others.state, others.curve)))
+    two = sac.run(config, keys[1:3])
     alone, _ = driver.train(sac.ALGORITHM, config, keys[1])
-    jax.tree.map(lambda b, a: np.testing.assert_allclose(b[1], a, rtol=1e-3, atol=1e-4),
-                 (three.state.actor_params, three.state.critic_params, three.state.log_alpha),
-                 (alone.actor_params, alone.critic_params, alone.log_alpha))
+    for other in (jax.tree.map(lambda x: x[0], two.state), alone):
+        jax.tree.map(lambda b, a: np.testing.assert_allclose(b[1], a, rtol=1e-2, atol=2e-3),
+                     (three.state.actor_params, three.state.critic_params,
+                      three.state.log_alpha),
+                     (other.actor_params, other.critic_params, other.log_alpha))
 
 
 def test_sweep_over_tau_and_alpha_is_one_call():
