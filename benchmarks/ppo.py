@@ -259,7 +259,10 @@ def _per_iteration(body, carry, iterations: int, reps: int = 3) -> float:
 def parts_ms(config, iterations: int, names=None) -> dict:
     """One seed of PPO on ``config``: ms per iteration of ``train_step`` and of each of
     its parts compiled alone, and of the V/log π pass over ``[S_t, S'_t]`` that an
-    iteration made before it took ``log π_old`` and ``V(S_t)`` from its acting pass."""
+    iteration made before it took ``log π_old`` and ``V(S_t)`` from its acting pass. The
+    shuffles (row orders and gathers), and the row orders alone drawn both ways:
+    :func:`jaxrl.deep.rollout.shuffled_order` and ``jax.random.permutation``, which the
+    epochs drew before."""
     setup = ppo.make(config)
     state = ppo.init(setup, config, jax.random.key(0))
     _, ro = ppo.collect_rollout(setup, config, state, jax.random.key(1))
@@ -301,6 +304,12 @@ def parts_ms(config, iterations: int, names=None) -> dict:
             key = jax.random.fold_in(key, (b.x.sum() > 0).astype(int))
         return key
 
+    def orders(key, draw=rollout.shuffled_order):  # the epochs' row orders alone
+        for _ in range(config.update_epochs):
+            key, key_now = jax.random.split(key)
+            key = jax.random.fold_in(key, draw(key_now, data.x.shape[0])[0])
+        return key
+
     def gradients(params):
         for _ in range(grads_per_iteration):
             g, _ = jax.grad(ppo.loss_fn, argnums=2, has_aux=True)(setup, config,
@@ -323,6 +332,9 @@ def parts_ms(config, iterations: int, names=None) -> dict:
         "next_values_truncation_as_termination": (
             lambda p: next_values(p, bootstrap_truncation=False), state.params),
         "shuffles": (shuffles, jax.random.key(2)),
+        "shuffle_orders": (orders, jax.random.key(2)),
+        "shuffle_orders_jax_permutation": (
+            lambda k: orders(k, jax.random.permutation), jax.random.key(2)),
         "gradient_steps": (gradients, state.params),
         "optimizer_steps": (optimizer_steps, (state.params, state.opt_state)),
         "former_evaluation_pass": (former_pass, state.params)}
@@ -330,9 +342,15 @@ def parts_ms(config, iterations: int, names=None) -> dict:
             for name, (body, carry) in timed.items() if names is None or name in names}
 
 
+#: What the profile times of rejax's Pendulum config (an iteration is 25 times
+#: PureJaxRL's CartPole one: the parts that matter, fewer iterations).
+PENDULUM_PARTS = ["train_step", "rollout", "shuffles", "shuffle_orders",
+                  "shuffle_orders_jax_permutation", "gradient_steps", "optimizer_steps"]
+
+
 def profile(quick: bool) -> dict:
-    """One seed of PureJaxRL's CartPole PPO config and of rejax's CartPole PQN config, their
-    parts timed alone (ms/iteration)."""
+    """One seed of PureJaxRL's CartPole and rejax's Pendulum-v1 PPO configs and of rejax's
+    CartPole PQN config, their parts timed alone (ms/iteration)."""
     iterations = 4 if quick else 200
     config = PUREJAXRL_CARTPOLE
     out = {"config": "PureJaxRL's CartPole PPO, one seed", "iterations": iterations,
@@ -347,6 +365,16 @@ def profile(quick: bool) -> dict:
                               [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     print(f"gradient steps with (16, 16) hidden layers: {out['gradient_steps_16x16_ms']:.3f}"
           " ms")
+    config = REJAX_PPO_PENDULUM
+    out["rejax_pendulum"] = {
+        "config": "rejax's Pendulum-v1 PPO, one seed", "iterations": max(iterations // 10, 2),
+        "ms_per_iteration": parts_ms(config, max(iterations // 10, 2), PENDULUM_PARTS)}
+    ms = out["rejax_pendulum"]["ms_per_iteration"]
+    print(f"\nrejax's Pendulum-v1 config, one seed, ms per iteration (a rollout of "
+          f"{config.num_envs} x {config.num_steps} steps and "
+          f"{config.update_epochs * config.num_minibatches} gradient steps)")
+    print(common.format_table(["part", "ms", "share of train_step"],
+                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
     config = REJAX_PQN_CARTPOLE
     out["pqn"] = {"config": "rejax's CartPole PQN, one seed",
                   "ms_per_iteration": pqn_parts_ms(config, iterations)}

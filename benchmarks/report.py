@@ -403,7 +403,24 @@ def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                   "rejax's Adam in both columns):", ""]
         lines += table(["race", "seeds", "jaxrl", "peer", "speed-up", "same work",
                         "speed-up"], rows)
+    lines += _profile_lines(d.get("profile") or {})
     return lines, peers
+
+
+def _profile_lines(prof: dict) -> list[str]:
+    """Where one seed's iteration goes: each part compiled alone, ms and share."""
+    rows = []
+    for part in (prof, prof.get("rejax_pendulum") or {}, prof.get("pqn") or {}):
+        ms = part.get("ms_per_iteration") or {}
+        for name, v in ms.items():
+            rows.append([part["config"], name.replace("_", " "), v,
+                         f"{v / ms['train_step']:.0%}"])
+    if not rows:
+        return []
+    return ["One seed's iteration by part (`--parts profile`; each part compiled alone, "
+            "ms per iteration; the shuffle orders drawn as the epochs draw them and, for "
+            "comparison, with `jax.random.permutation`):", "",
+            *table(["config", "part", "ms", "share of train_step"], rows)]
 
 
 def section_sac(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
