@@ -500,16 +500,16 @@ def main() -> int:
                 [x[0] for x in RACES].index(r["race"]), r["seeds"]))
         print("\nEnv steps/s on the peers' configs (one final evaluation, compile apart)")
         print(common.format_table(
-            ["race", "seeds", "jaxrl steps/s", "peer steps/s", "speed-up",
+            ["race", "seeds", "rounds", "jaxrl steps/s", "peer steps/s", "speed-up",
              "same work: jaxrl steps/s", "speed-up"],
-            [[r["race"], r["seeds"], r["jaxrl"]["steps_per_s"],
+            [[r["race"], r["seeds"], r["rounds"], r["jaxrl"]["steps_per_s"],
               r["peer"]["steps_per_s"] if r["speedup"] else "(peer skipped)",
               r["speedup"] or "",
               r["jaxrl_same_work"]["steps_per_s"] if r["jaxrl_same_work"] else "",
               r["speedup_same_work"] or ""] for r in results["speed"]]))
         print("same work: bootstrap_truncation=False (a truncation ends the return like a"
-              " termination, as the peers do); medians of "
-              f"{results['speed'][0]['rounds']} interleaved rounds")
+              " termination, as the peers do); each side's median over the race's"
+              " interleaved rounds")
         if not PEER_PYTHON.exists():
             print(f"note: {PEER_PYTHON} not found: peer columns skipped "
                   "(benchmarks/peers/README.md)")

@@ -389,19 +389,18 @@ def section_ppo(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
     for r in d.get("speed", []):
         theirs = r["peer"]["steps_per_s"] if r["speedup"] else _peer_note(ctx, r["peer"])
         same = r.get("jaxrl_same_work")
-        rows.append([r["race"], r["seeds"], r["jaxrl"]["steps_per_s"], theirs,
-                     ratio(r["speedup"]), same["steps_per_s"] if same else "–",
+        rows.append([r["race"], r["seeds"], r.get("rounds", 1), r["jaxrl"]["steps_per_s"],
+                     theirs, ratio(r["speedup"]), same["steps_per_s"] if same else "–",
                      ratio(r.get("speedup_same_work"))])
         peers.append(["ppo", f"env steps/s, {plural(r['seeds'], 'seed')}, {r['race']}",
                       r["jaxrl"]["steps_per_s"], r["peer_name"], theirs,
                       ratio(r["speedup"])])
     if rows:
-        rounds = d["speed"][0].get("rounds", 1)
         lines += ["Env steps/s on the peers' own configs (one final evaluation, compile "
-                  f"apart; medians of {plural(rounds, 'interleaved round')}; same work: "
+                  "apart; each side's median over the race's interleaved rounds; same work: "
                   "a truncation ended like a termination, as the peers do; PQN with "
                   "rejax's Adam in both columns):", ""]
-        lines += table(["race", "seeds", "jaxrl", "peer", "speed-up", "same work",
+        lines += table(["race", "seeds", "rounds", "jaxrl", "peer", "speed-up", "same work",
                         "speed-up"], rows)
     lines += _profile_lines(d.get("profile") or {})
     return lines, peers

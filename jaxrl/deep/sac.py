@@ -209,9 +209,11 @@ def _exp(log_alpha: jax.Array) -> jax.Array:
     """``exp(log α)``, taken as the first of ``exp`` of a row of 16 values. A seed's
     scalar is a ``[seeds]`` array under ``vmap``, and XLA's CPU ``exp`` of it gave a
     seed's α one bit apart in batches of 2 and 3 seeds (vectorised code handles an
-    array's tail apart), so that a seed's run depended on the batch's size. A row of 16
-    per seed gives the same bits whatever the batch (``tests/test_sac.py``); its values
-    differ so that XLA does not fold it back to one ``exp`` (a row of copies, it did)."""
+    array's tail apart). A row of 16 per seed gives α the same bits whatever the batch;
+    its values differ so that XLA does not fold it back to one ``exp`` (a row of copies,
+    it did). The actor's own ``exp`` and ``log`` still round apart between batch sizes,
+    so a seed's run is bit-identical only in batches of the same size
+    (:mod:`jaxrl.driver.loop`, ``tests/test_sac.py``)."""
     return jnp.exp(log_alpha[..., None] + _ROW)[..., 0]
 
 
