@@ -348,6 +348,12 @@ PENDULUM_PARTS = ["train_step", "rollout", "shuffles", "shuffle_orders",
                   "shuffle_orders_jax_permutation", "gradient_steps", "optimizer_steps"]
 
 
+def _print_parts(ms: dict) -> None:
+    """A profile's parts: ms per iteration and share of ``train_step``."""
+    print(common.format_table(["part", "ms", "share of train_step"],
+                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
+
+
 def profile(quick: bool) -> dict:
     """One seed of PureJaxRL's CartPole and rejax's Pendulum-v1 PPO configs and of rejax's
     CartPole PQN config, their parts timed alone (ms/iteration)."""
@@ -361,8 +367,7 @@ def profile(quick: bool) -> dict:
     ms = out["ms_per_iteration"]
     print("\nOne seed, ms per iteration (a rollout of 4 x 128 steps and 16 gradient steps;"
           " the former evaluation pass is not part of train_step)")
-    print(common.format_table(["part", "ms", "share of train_step"],
-                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
+    _print_parts(ms)
     print(f"gradient steps with (16, 16) hidden layers: {out['gradient_steps_16x16_ms']:.3f}"
           " ms")
     config = REJAX_PPO_PENDULUM
@@ -373,8 +378,7 @@ def profile(quick: bool) -> dict:
     print(f"\nrejax's Pendulum-v1 config, one seed, ms per iteration (a rollout of "
           f"{config.num_envs} x {config.num_steps} steps and "
           f"{config.update_epochs * config.num_minibatches} gradient steps)")
-    print(common.format_table(["part", "ms", "share of train_step"],
-                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
+    _print_parts(ms)
     config = REJAX_PQN_CARTPOLE
     out["pqn"] = {"config": "rejax's CartPole PQN, one seed",
                   "ms_per_iteration": pqn_parts_ms(config, iterations)}
@@ -382,8 +386,7 @@ def profile(quick: bool) -> dict:
     print(f"\nPQN, one seed, ms per iteration (a rollout of {config.num_envs} x "
           f"{config.num_steps} steps, {config.update_epochs * config.num_minibatches} "
           "gradient steps; Adam as rejax; peer work: a truncation ended like a termination)")
-    print(common.format_table(["part", "ms", "share of train_step"],
-                              [[k, v, f"{v / ms['train_step']:.0%}"] for k, v in ms.items()]))
+    _print_parts(ms)
     return out
 
 
