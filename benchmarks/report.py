@@ -441,17 +441,26 @@ def section_sac(d: dict, ctx: dict) -> tuple[list[str], list[list]]:
                                                                  else r["peer"])
         rows.append([r["seeds"], r["jaxrl"]["steps_per_s"], theirs, ratio(r.get("speedup")),
                      f"{r['dense_share']:.0%}",
-                     ratio(r.get("max_speedup_if_only_dense_layers"))])
+                     ratio(r.get("max_speedup_if_only_dense_layers")),
+                     *[r.get(k, "–") for k in ("jaxrl_dense_us", "peer_dense_us",
+                                                "jaxrl_rest_us", "peer_rest_us",
+                                                "rest_us_for_1_2x")]])
         peers.append(["sac", f"env steps/s, {plural(r['seeds'], 'seed')}",
                       r["jaxrl"]["steps_per_s"], "rejax SAC", theirs, ratio(r.get("speedup"))])
     if rows:
         lines += [f"SAC on rejax's Pendulum-v1 config ({fmt(d['speed'][0]['total_steps'])} "
                   "steps, one final evaluation), env steps/s over all seeds, medians of "
-                  f"{plural(d['speed'][0]['rounds'], 'interleaved round')}; dense share: "
-                  "the 64-wide layers' part of a step (against 8-wide), which bounds the "
-                  "speed-up:", ""]
-        lines += table(["seeds", "jaxrl", "rejax", "speed-up", "dense share",
-                        "bound"], rows)
+                  f"{plural(d['speed'][0]['rounds'], 'interleaved round')}. Each side "
+                  "also ran with 8-wide hidden layers, which splits a step (wall µs per "
+                  "env step of the run, all its seeds at once) into the 64-wide dense "
+                  "layers with their activations (64-wide minus 8-wide: the same work in "
+                  "both) and the rest (the 8-wide step); "
+                  "dense share: jaxrl's dense part of its step; bound: rejax's step over "
+                  "jaxrl's dense part, the most any rest could give; for 1.2×: the rest "
+                  "jaxrl's step could have to be 1.2× rejax's:", ""]
+        lines += table(["seeds", "jaxrl", "rejax", "speed-up", "dense share", "bound",
+                        "dense µs, jaxrl", "dense µs, rejax", "rest µs, jaxrl",
+                        "rest µs, rejax", "rest µs for 1.2×"], rows)
     return lines, peers
 
 

@@ -16,9 +16,11 @@ SAC on rejax's own Pendulum-v1 config, in the same run.
   observations, 10k steps) and jaxrl's SAC on the same numbers (no observation
   normalisation), each with one final evaluation (rejax's untimed, jaxrl's inside the
   timed run), at 1 and 16 seeds, in ``--reps`` interleaved rounds (medians compared).
-  Goals: >= 1.2x rejax's env steps/s at 1 seed and >= 1.5x at 16. The same runs with
-  8-wide hidden layers measure what the 64-wide dense layers cost, work both do
-  (``dense_share``), and bound the speed-up any implementation could reach here.
+  Goals: >= 1.2x rejax's env steps/s at 1 seed and >= 1.5x at 16. The same runs of both
+  with 8-wide hidden layers split a step into the 64-wide dense layers with their
+  activations (64-wide minus 8-wide: work both do) and the rest (:func:`step_parts`):
+  ``dense_share``, the bound the dense layers leave (rejax's step over jaxrl's dense
+  part), and the rest jaxrl's step could have for 1.2x.
 
 Run: ``.venv/bin/python benchmarks/sac.py`` (``--quick``: a smoke run in seconds;
 ``--parts speed --keep``: rerun a part, keep the others from the JSON at ``--out``).
@@ -103,11 +105,13 @@ def ours(config, seeds: int) -> dict:
             "final_return": common.stats(result.curve.final_return)}
 
 
-def peer(seeds: int, total_steps: int | None = None) -> dict | None:
-    """rejax's SAC on its own config in its venv and a fresh process, or None without it."""
+def peer(seeds: int, total_steps: int | None = None, preset: str = "sac_pendulum"
+         ) -> dict | None:
+    """rejax's SAC on its own config (or ``sac_pendulum_8_wide``: with 8-wide hidden
+    layers) in its venv and a fresh process, or None without it."""
     if not PEER_PYTHON.exists():
         return None
-    cmd = [str(PEER_PYTHON), str(PEER_SCRIPT), "--preset", "sac_pendulum", "--num-seeds",
+    cmd = [str(PEER_PYTHON), str(PEER_SCRIPT), "--preset", preset, "--num-seeds",
            str(seeds), "--reps", "1", "--eval", "final-only"]
     if total_steps is not None:
         cmd += ["--total-timesteps", str(total_steps)]
@@ -129,29 +133,47 @@ def speed(quick: bool, reps: int) -> list[dict]:
                                 eval_episodes=2)
     records = []
     for n in (1,) if quick else (1, SEEDS):
-        mine, narrow, theirs = [], [], []
+        mine, narrow, theirs, theirs_narrow = [], [], [], []
         for _ in range(1 if quick else reps):
             mine.append(ours(config, n))
             narrow.append(ours(config.replace(hidden_sizes=(8, 8)), n))
             theirs.append(None if quick else peer(n))
-        theirs = [r if r is not None else {"error": "not run (--quick, or no .venv-rejax)"}
-                  for r in theirs]
-        failed = [r for r in theirs if "error" in r]
+            theirs_narrow.append(None if quick else peer(n, preset="sac_pendulum_8_wide"))
+        missing = {"error": "not run (--quick, or no .venv-rejax)"}
+        theirs = [missing if r is None else r for r in theirs]
+        theirs_narrow = [missing if r is None else r for r in theirs_narrow]
+        failed = [r for r in theirs + theirs_narrow if "error" in r]
         rec = {"seeds": n, "total_steps": config.total_steps, "rounds": len(mine),
                "jaxrl": common.median_run(mine), "jaxrl_8_wide": common.median_run(narrow),
-               "peer": failed[0] if failed else common.median_run(theirs)}
-        us = 1e6 * n / rec["jaxrl"]["steps_per_s"]
-        us_narrow = 1e6 * n / rec["jaxrl_8_wide"]["steps_per_s"]
-        rec["dense_share"] = (us - us_narrow) / us
-        if not failed:
-            rec["speedup"] = rec["jaxrl"]["steps_per_s"] / rec["peer"]["steps_per_s"]
-            us_peer = 1e6 * n / rec["peer"]["steps_per_s"]
-            rec["max_speedup_if_only_dense_layers"] = us_peer / max(us - us_narrow, 1e-9)
+               "peer": failed[0] if failed else common.median_run(theirs),
+               "peer_8_wide": failed[0] if failed else common.median_run(theirs_narrow)}
+        rec.update(step_parts(rec, n))
         records.append(rec)
         print(f"  {n} seed(s): jaxrl {rec['jaxrl']['steps_per_s']:.0f} steps/s"
               + (f", rejax {rec['peer']['steps_per_s']:.0f}" if not failed else
                  " (no rejax)"), flush=True)
     return records
+
+
+def step_parts(rec: dict, seeds: int) -> dict:
+    """A step's wall time split by the 8-wide runs (µs per env step of the run, all its
+    seeds at once; the medians'): the 64-wide dense layers with their activations
+    (64-wide minus 8-wide, work both programs do) and the rest (the 8-wide step:
+    sampling, the optimisers, the targets' averaging, the random draws, the environment,
+    the small layers); the speed-up the dense layers leave room for (rejax's step over
+    jaxrl's dense part) and the rest jaxrl's step could have for 1.2x."""
+    def us(run: dict) -> float:
+        return 1e6 * seeds / run["steps_per_s"]
+    dense, rest = us(rec["jaxrl"]) - us(rec["jaxrl_8_wide"]), us(rec["jaxrl_8_wide"])
+    out = {"dense_share": dense / us(rec["jaxrl"]), "jaxrl_dense_us": dense,
+           "jaxrl_rest_us": rest}
+    if "steps_per_s" in rec["peer"] and "steps_per_s" in rec["peer_8_wide"]:
+        peer_dense = us(rec["peer"]) - us(rec["peer_8_wide"])
+        out.update(speedup=rec["jaxrl"]["steps_per_s"] / rec["peer"]["steps_per_s"],
+                   peer_dense_us=peer_dense, peer_rest_us=us(rec["peer_8_wide"]),
+                   max_speedup_if_only_dense_layers=us(rec["peer"]) / max(dense, 1e-9),
+                   rest_us_for_1_2x=us(rec["peer"]) / 1.2 - dense)
+    return out
 
 
 def goals(results: dict) -> dict:
@@ -192,13 +214,15 @@ def main() -> None:
         print("\nSAC on rejax's Pendulum-v1 config (10k steps, one final evaluation), env "
               "steps/s over all seeds, medians of interleaved rounds")
         print(common.format_table(
-            ["seeds", "jaxrl", "rejax", "speed-up", "jaxrl 8-wide", "dense share",
-             "bound"],
+            ["seeds", "jaxrl", "rejax", "speed-up", "dense share", "bound",
+             "dense us jaxrl", "dense us rejax", "rest us jaxrl", "rest us rejax",
+             "rest us for 1.2x"],
             [[r["seeds"], r["jaxrl"]["steps_per_s"],
               r["peer"]["steps_per_s"] if "steps_per_s" in r["peer"] else "(none)",
-              r.get("speedup", ""), r["jaxrl_8_wide"]["steps_per_s"],
-              f"{r['dense_share']:.0%}", r.get("max_speedup_if_only_dense_layers", "")]
-             for r in results["speed"]]))
+              r.get("speedup", ""), f"{r['dense_share']:.0%}",
+              r.get("max_speedup_if_only_dense_layers", ""), r["jaxrl_dense_us"],
+              r.get("peer_dense_us", ""), r["jaxrl_rest_us"], r.get("peer_rest_us", ""),
+              r.get("rest_us_for_1_2x", "")] for r in results["speed"]]))
     results["goals"] = goals(results)
     print("\nGoals:")
     for name, met in results["goals"].items():

@@ -184,3 +184,27 @@ def test_results_md_is_the_json_rendered() -> None:
     merged = json.loads((BENCH / "results" / "suite" / "cpu-2cores.json").read_text())
     results_md = BENCH / "RESULTS.md"
     assert report.render(merged, results_md) + "\n" == results_md.read_text()
+
+
+def test_sac_step_parts() -> None:
+    """The SAC race's split of a step: 64-wide minus 8-wide is the dense part, the 8-wide
+    step the rest, for each side; the bound and the rest that 1.2x leaves follow."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("bench_sac", BENCH / "sac.py")
+    bench_sac = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_sac)
+    # one seed: jaxrl 800 us per step (200 of it 8-wide), rejax 1000 (400 of it 8-wide)
+    rec = {"jaxrl": {"steps_per_s": 1250.0}, "jaxrl_8_wide": {"steps_per_s": 5000.0},
+           "peer": {"steps_per_s": 1000.0}, "peer_8_wide": {"steps_per_s": 2500.0}}
+    parts = bench_sac.step_parts(rec, 1)
+    assert parts["jaxrl_dense_us"] == 600.0 and parts["jaxrl_rest_us"] == 200.0
+    assert parts["peer_dense_us"] == 600.0 and parts["peer_rest_us"] == 400.0
+    assert parts["dense_share"] == 0.75 and parts["speedup"] == 1.25
+    assert abs(parts["max_speedup_if_only_dense_layers"] - 1000 / 600) < 1e-12
+    assert abs(parts["rest_us_for_1_2x"] - (1000 / 1.2 - 600)) < 1e-9
+    # 16 seeds: the rates are over all seeds, the parts per seed's step
+    sixteen = {k: {"steps_per_s": 16 * v["steps_per_s"]} for k, v in rec.items()}
+    assert bench_sac.step_parts(sixteen, 16) == parts
+    # no peer: jaxrl's split alone
+    alone = bench_sac.step_parts({**rec, "peer": {"error": "not run"}}, 1)
+    assert "speedup" not in alone and alone["jaxrl_dense_us"] == 600.0

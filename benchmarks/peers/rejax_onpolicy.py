@@ -5,8 +5,10 @@ Run in the peers' venv (``benchmarks/peers/setup.sh``), never in jaxrl's::
     .venv-rejax/bin/python benchmarks/peers/rejax_onpolicy.py --preset ppo_cartpole \
         --num-seeds 1 --reps 3 [--total-timesteps 20000]
 
-Presets: ``ppo_cartpole``, ``ppo_pendulum``, ``pqn_cartpole``, ``sac_pendulum`` (``--help``
-lists all options; the off-policy presets of rejax_bench.py stay available).
+Presets: ``ppo_cartpole``, ``ppo_pendulum``, ``pqn_cartpole``, ``sac_pendulum``, and
+``sac_pendulum_8_wide`` (not rejax's: its SAC config with 8-wide hidden layers, for the
+dense layers' share of a step) (``--help`` lists all options; the off-policy presets of
+rejax_bench.py stay available).
 
 This is a thin layer over ../shared/peers/rejax_bench.py (path from the environment variable
 ``REJAX_BENCH``; default ``../shared/peers/rejax_bench.py`` relative to the repository root):
@@ -129,6 +131,14 @@ ONPOLICY_PRESETS = {
     ),
 }
 
+# Not rejax's: its `sac:` Pendulum config with 8-wide hidden layers (rejax's own
+# `hidden_layer_sizes` option), so that benchmarks/sac.py measures what the 64-wide dense
+# layers cost in rejax's step as it does in jaxrl's.
+ONPOLICY_PRESETS["sac_pendulum_8_wide"] = dict(
+    algo="sac",
+    config={**ONPOLICY_PRESETS["sac_pendulum"]["config"], "hidden_layer_sizes": (8, 8)},
+)
+
 
 def load_rejax_bench():
     """Import rejax_bench.py by path (env REJAX_BENCH) and return the module."""
@@ -161,7 +171,9 @@ def main() -> int:
         rec["num_seeds"] * rec["env_steps_done_per_seed"] / med, 1
     ) if med > 0 else None
     rec["config_source"] = (
-        CONFIG_SOURCE if rec["preset"] in ONPOLICY_PRESETS else "rejax_bench.py"
+        CONFIG_SOURCE + (" with hidden_layer_sizes (8, 8)" if "8_wide" in rec["preset"]
+                         else "")
+        if rec["preset"] in ONPOLICY_PRESETS else "rejax_bench.py"
     )
     print(json.dumps(rec), flush=True)
     return 0
