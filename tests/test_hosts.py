@@ -99,9 +99,12 @@ def test_a_killed_process_fails_the_other_with_one_clear_line(tmp_path):
     _wait_for(out / "checkpoints" / "1", both)
     both[1].kill()
     t0 = time.monotonic()
-    stdout, stderr = both[0].communicate(timeout=120)  # no hang: it fails, and soon
+    stdout, stderr = both[0].communicate(timeout=240)  # no hang: it fails, and soon
     assert both[0].returncode == 1, (stdout, stderr)
-    assert time.monotonic() - t0 < 60
+    # at its next exchange, or, when the peer dies while it waits in one, once JAX's
+    # heartbeats stop (100 s, jaxrl.devices.start_processes): seen at 82 s on a loaded
+    # 2-core machine
+    assert time.monotonic() - t0 < 150
     lines = [ln for ln in stderr.splitlines() if ln.startswith("jaxrl: error:")]
     assert len(lines) == 1 and "lost another process" in lines[0], stderr
     assert f"--resume {out}" in lines[0]
