@@ -144,8 +144,8 @@ def _per_critic(critic_params, x: jax.Array) -> jax.Array:
     are mapped over it rather than over one shared ``x`` (``in_axes=None``): with a
     shared input XLA lays the batched matmuls' results out critic-minor and transposes
     them back, 15 transposes of ``[2, 256, 64]`` per gradient step; with the broadcast
-    input, none (one seed on rejax's Pendulum config, ``benchmarks/sac.py``: 3-7 % faster
-    on a 2-core CPU)."""
+    input, none (one seed on rejax's Pendulum config, interleaved rounds in one process:
+    3-7 % faster on a 2-core CPU)."""
     critics = jax.tree.leaves(critic_params)[0].shape[0]
     return jnp.broadcast_to(x, (critics, *x.shape))
 
