@@ -207,7 +207,7 @@ def test_sac_step_parts(monkeypatch) -> None:
     assert parts["dense_share"] == 0.75 and parts["speedup"] == 1.25
     assert abs(parts["max_speedup_if_only_dense_layers"] - 1000 / 600) < 1e-12
     assert abs(parts["rest_us_for_1_2x"] - (1000 / 1.2 - 600)) < 1e-9
-    # 16 seeds: the rates are over all seeds, the parts per seed's step
+    # 16 seeds: the rates are over all seeds, the parts wall µs per step of the run
     sixteen = {k: {"steps_per_s": 16 * v["steps_per_s"]} for k, v in rec.items()}
     assert bench_sac.step_parts(sixteen, 16) == parts
     # no peer: jaxrl's split alone
