@@ -17,6 +17,16 @@ def _filled(count: int, capacity: int) -> replay.ReplayMemory:
     return memory
 
 
+def _sample(memory, key, count: int, sampler: str):
+    """``sample`` (randint) or ``sample_from_bits`` (a random word per item)."""
+    if sampler == "bits":
+        return replay.sample_from_bits(memory, jax.random.bits(key, (count,)))
+    return replay.sample(memory, key, count)
+
+
+SAMPLERS = pytest.mark.parametrize("sampler", ["randint", "bits"])
+
+
 def test_store_counts_and_wraps():
     memory = _filled(5, 10)
     assert int(memory.size) == 5 and int(memory.index) == 5
@@ -26,21 +36,23 @@ def test_store_counts_and_wraps():
     assert sorted(np.asarray(memory.data["x"]).tolist()) == list(range(5, 15))
 
 
+@SAMPLERS
 @pytest.mark.parametrize("count", [1, 5, 14])
-def test_sample_returns_only_written_items(count):
+def test_sample_returns_only_written_items(count, sampler):
     memory = _filled(count, 10)
-    batch = replay.sample(memory, jax.random.key(0), 2000)
+    batch = _sample(memory, jax.random.key(0), 2000, sampler)
     x = np.asarray(batch["x"])
     low = max(1, count - 9)
     assert x.min() >= low and x.max() <= count
     np.testing.assert_array_equal(np.asarray(batch["v"]), np.stack([x, x], 1))
 
 
-def test_sample_is_uniform():
+@SAMPLERS
+def test_sample_is_uniform(sampler):
     """Chi-square test of the sample counts against the uniform distribution."""
     memory = _filled(7, 16)
     draws = 70_000
-    x = np.asarray(replay.sample(memory, jax.random.key(1), draws)["x"])
+    x = np.asarray(_sample(memory, jax.random.key(1), draws, sampler)["x"])
     counts = np.bincount(x, minlength=8)[1:]
     expected = draws / 7
     chi2 = float(((counts - expected) ** 2 / expected).sum())
@@ -48,11 +60,13 @@ def test_sample_is_uniform():
     assert chi2 < 22.46, counts
 
 
-def test_sample_work_is_o_batch_not_o_capacity():
+@SAMPLERS
+def test_sample_work_is_o_batch_not_o_capacity(sampler):
     """No intermediate array in sample() has the capacity's length (no O(N) pass)."""
     capacity, batch = 10_007, 32
     memory = _filled(5, capacity)
-    jaxpr = jax.make_jaxpr(lambda m, k: replay.sample(m, k, batch))(memory, jax.random.key(0))
+    jaxpr = jax.make_jaxpr(lambda m, k: _sample(m, k, batch, sampler))(memory,
+                                                                        jax.random.key(0))
     for eqn in jaxpr.eqns:
         for var in eqn.outvars:
             assert capacity not in getattr(var.aval, "shape", ()), eqn

@@ -16,7 +16,8 @@ the two distributions, and a running observation normaliser.
 * :func:`squashed_sample`, :func:`squashed_log_prob`: the squashed Gaussian
   ``a = tanh(u)``, ``u ~ N(μ, σ²)``, of SAC's actor, its log-density by the change of
   variables (written out for the same reason; ``tests/test_sac.py`` checks them against
-  distrax's ``Transformed(MultivariateNormalDiag, Tanh)``, a dev dependency).
+  distrax's ``Transformed(MultivariateNormalDiag, Tanh)``, a dev dependency), and
+  :func:`open_uniform`, the uniform draws SAC makes its normal and Gumbel draws from.
 * :class:`RunningStats`: the observations' running mean and variance (Chan et al.'s
   parallel update), to feed the networks ``(s - μ) / σ``.
 """
@@ -176,11 +177,12 @@ def _log_1m_tanh2(u: jax.Array) -> jax.Array:
     return 2.0 * (jnp.log(2.0) - u - jax.nn.softplus(-2.0 * u))
 
 
-def squashed_sample(key: jax.Array, mean: jax.Array,
+def squashed_sample(noise: jax.Array, mean: jax.Array,
                     log_std: jax.Array) -> tuple[jax.Array, jax.Array]:
     """An action of the squashed Gaussian per row and its log-density:
-    ``(a, log π(a | s))``, ``a = tanh(u)`` in ``(-1, 1)^d``, ``u = μ + σ ε``,
-    ``ε ~ N(0, I)``, and (change of variables, Haarnoja et al. 2018, appendix C)
+    ``(a, log π(a | s))``, ``a = tanh(u)`` in ``(-1, 1)^d``, ``u = μ + σ ε`` with the
+    given ``ε ~ N(0, I)`` (``noise``, shaped like ``mean``), and (change of variables,
+    Haarnoja et al. 2018, appendix C)
 
     ::
 
@@ -188,8 +190,25 @@ def squashed_sample(key: jax.Array, mean: jax.Array,
 
     computed from ``u``, so that a sample that rounds to ±1 keeps a finite density.
     Reparameterised: the gradient flows through ``μ`` and ``log σ``."""
-    u = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
+    u = mean + jnp.exp(log_std) * noise
     return jnp.tanh(u), log_prob(False, mean, log_std, u) - jnp.sum(_log_1m_tanh2(u), -1)
+
+
+def open_uniform(bits: jax.Array) -> jax.Array:
+    """Uniform draws in the open interval ``(0, 1)``, one per 32-bit random word
+    (``jax.random.bits``): the midpoints ``(k + 1/2) / 2^23`` of ``2^23`` equal bins,
+    ``k`` the word's top 23 bits (as ``jax.random.uniform``'s 23; midpoints of 2^24 bins
+    would round the last to 1 in float32). Never 0 or 1, where the inverse normal CDF
+    (``jax.scipy.special.ndtri``, normal draws) and ``log`` (Gumbel draws) are infinite;
+    ``ndtri`` of them reaches ±5.3.
+
+    Written here rather than calling ``jax.random.uniform`` and ``jax.random.normal`` per
+    use: one ``jax.random.bits`` call can serve every draw of a step, integers
+    (:func:`jaxrl.deep.replay.sample_from_bits`) and floats alike, and on the CPU each
+    call is a threefry hash that XLA runs as a while loop of five rounds inside the
+    step's own loop (see :mod:`jaxrl.deep.sac`, whose step draws twice instead of ten
+    times)."""
+    return ((bits >> 9).astype(jnp.float32) + 0.5) * (2.0 ** -23)
 
 
 def squashed_log_prob(mean: jax.Array, log_std: jax.Array, action: jax.Array) -> jax.Array:

@@ -11,6 +11,7 @@ Sampling is uniform *with* replacement, as in Mnih et al.'s implementation.
     memory = init(example_transition, capacity)     # zeros, size 0
     memory = store(memory, transitions)              # a batch (leading axis) of items
     batch = sample(memory, key, batch_size)          # uniform over the written items
+    batch = sample_from_bits(memory, bits)           # the same, from given random words
 """
 
 from __future__ import annotations
@@ -89,4 +90,14 @@ def sample(memory: ReplayMemory, key: jax.Array, batch_size: int) -> Any:
     item (an empty memory returns its zero slots).
     """
     slots = jax.random.randint(key, (batch_size,), 0, jnp.maximum(memory.size, 1))
+    return jax.tree.map(lambda buf: buf[slots], memory.data)
+
+
+def sample_from_bits(memory: ReplayMemory, bits: jax.Array) -> Any:
+    """One item per 32-bit random word of ``bits`` (``jax.random.bits``, ``uint32``), the
+    word modulo the number written: uniform up to a bias below ``size / 2^32`` (2e-4 of
+    an item's probability at a million items), where :func:`sample`'s ``randint`` is
+    exact at the price of two more threefry hashes. For a learner that draws all of a
+    step's random numbers at once (:mod:`jaxrl.deep.sac`)."""
+    slots = bits % jnp.maximum(memory.size, 1).astype(jnp.uint32)
     return jax.tree.map(lambda buf: buf[slots], memory.data)

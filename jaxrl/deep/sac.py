@@ -43,13 +43,14 @@ evaluation acts on the mean, ``tanh(μ(s))`` (or ``argmax_a π(a|s)``)::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from flax import struct
+from jax.scipy.special import ndtri
 
 from jaxrl import driver
 from jaxrl.deep import policies, replay
@@ -60,9 +61,11 @@ from jaxrl.deep.sac_setup import (
     SACSetup,
     SoftActor,
     check_values,
+    exp_alpha,
     make,
     max_entropy,
     optimizer,
+    per_critic,
     target_entropy,
     uniform_action,
 )
@@ -113,16 +116,20 @@ def _to_env(setup: SACSetup, unit_action: jax.Array) -> jax.Array:
     return action.reshape(*action.shape[:-1], *low.shape)
 
 
-def action_distribution(setup: SACSetup, config: SACConfig, actor_params, obs, key):
-    """``(a, log π(a|s), π(·|s))`` per row: a sampled action (in the environment's units)
-    with its log-density and ``None`` (continuous); or, discrete, a sampled action and
-    ``log π(·|s)``, ``π(·|s)`` over all the actions (the exact expectations' weights)."""
+def action_distribution(setup: SACSetup, config: SACConfig, actor_params, obs, uniform):
+    """``(a, log π(a|s), π(·|s))`` per row, from the row's uniform draws in ``(0, 1)``
+    (``uniform``, ``[batch, actor.action_dim]``, :func:`jaxrl.deep.policies.open_uniform`):
+    an action of the squashed Gaussian (``ε = Φ⁻¹(u)``, in the environment's units) with
+    its log-density and ``None`` (continuous); or, discrete, an action sampled by the
+    Gumbel-max trick (``argmax_a l_a - log(-log u_a)``, as ``jax.random.categorical``)
+    and ``log π(·|s)``, ``π(·|s)`` over all the actions (the exact expectations'
+    weights)."""
     head, log_std = policy_head(setup, config, actor_params, obs)
     if setup.discrete:
         log_probs = jax.nn.log_softmax(head)
-        action = jax.random.categorical(key, head).astype(jnp.int32)
+        action = jnp.argmax(head - jnp.log(-jnp.log(uniform)), axis=-1).astype(jnp.int32)
         return action, log_probs, jnp.exp(log_probs)
-    unit_action, log_prob = policies.squashed_sample(key, head, log_std)
+    unit_action, log_prob = policies.squashed_sample(ndtri(uniform), head, log_std)
     return _to_env(setup, unit_action), log_prob, None
 
 
@@ -132,22 +139,11 @@ def q_values(setup: SACSetup, critic_params, obs, action=None) -> jax.Array:
     ``[num_critics, batch, actions]`` (with an action: the taken action's)."""
     x = _obs(setup, obs)
     if setup.discrete:
-        q = jax.vmap(setup.critic.apply)(critic_params, _per_critic(critic_params, x))
+        q = jax.vmap(setup.critic.apply)(critic_params, per_critic(critic_params, x))
         return q if action is None else taken_action_value(q, action[None])
     a = jnp.reshape(action, (*x.shape[:-1], -1)).astype(jnp.float32)
-    return jax.vmap(setup.critic.apply)(critic_params, _per_critic(critic_params, x),
-                                        _per_critic(critic_params, a))
-
-
-def _per_critic(critic_params, x: jax.Array) -> jax.Array:
-    """``x`` repeated along the critics' axis, ``[num_critics, *x.shape]``. The critics
-    are mapped over it rather than over one shared ``x`` (``in_axes=None``): with a
-    shared input XLA lays the batched matmuls' results out critic-minor and transposes
-    them back, 15 transposes of ``[2, 256, 64]`` per gradient step; with the broadcast
-    input, none (one seed on rejax's Pendulum config, interleaved rounds in one process:
-    3-7 % faster on a 2-core CPU)."""
-    critics = jax.tree.leaves(critic_params)[0].shape[0]
-    return jnp.broadcast_to(x, (critics, *x.shape))
+    return jax.vmap(setup.critic.apply)(critic_params, per_critic(critic_params, x),
+                                        per_critic(critic_params, a))
 
 
 def init(setup: SACSetup, config: SACConfig, key: jax.Array) -> SACState:
@@ -182,65 +178,50 @@ def init(setup: SACSetup, config: SACConfig, key: jax.Array) -> SACState:
 # -- the algorithm box's lines ----------------------------------------------------------
 
 
-def select_action(setup: SACSetup, config: SACConfig, state: SACState, key):
-    """``a_t ~ π_φ(· | s_t)`` in each environment, and the noise it used: ``(a_t, ε_t)``.
-    Continuous: ``a_t = tanh(μ + σ ε_t)`` with ``ε_t = ρ ε_{t-1} + √(1 - ρ²) w_t``,
-    ``w_t ~ N(0, I)``: each ``ε_t`` is ``N(0, I)`` as the paper's, and with
-    ``ρ = noise_correlation > 0`` successive ones are correlated (an Ornstein–Uhlenbeck
-    sequence; colored noise, Eberhard et al. 2023), which moves a car up a hill where
-    white noise shakes it in place. Uniformly random before ``learning_starts`` with
-    ``random_warmup``."""
-    key_policy, key_uniform = jax.random.split(key)
+def select_action(setup: SACSetup, config: SACConfig, state: SACState, words):
+    """``a_t ~ π_φ(· | s_t)`` in each environment, the noise it used, and the noise a new
+    episode starts from: ``(a_t, ε_t, ε')``, from random words ``[3, num_envs,
+    actor.action_dim]`` (:func:`draw_words`). Continuous: ``a_t = tanh(μ + σ ε_t)`` with
+    ``ε_t = ρ ε_{t-1} + √(1 - ρ²) w_t``, ``w_t ~ N(0, I)``: each ``ε_t`` is ``N(0, I)``
+    as the paper's, and with ``ρ = noise_correlation > 0`` successive ones are correlated
+    (an Ornstein–Uhlenbeck sequence; colored noise, Eberhard et al. 2023), which moves a
+    car up a hill where white noise shakes it in place. Uniformly random before
+    ``learning_starts`` with ``random_warmup``."""
+    uniform = policies.open_uniform(words)
     obs = state.env_state.obs
     if setup.discrete:
-        action, _, _ = action_distribution(setup, config, state.actor_params, obs, key_policy)
-        noise = state.noise
+        action, _, _ = action_distribution(setup, config, state.actor_params, obs, uniform[0])
+        noise = fresh = state.noise
     else:
         rho = config.noise_correlation
-        noise = rho * state.noise + jnp.sqrt(1.0 - jnp.square(rho)) * jax.random.normal(
-            key_policy, state.noise.shape)
+        noise = rho * state.noise + jnp.sqrt(1.0 - jnp.square(rho)) * ndtri(uniform[0])
         head, log_std = policy_head(setup, config, state.actor_params, obs)
         action = _to_env(setup, jnp.tanh(head + jnp.exp(log_std) * noise))
+        fresh = ndtri(uniform[2])
     if config.random_warmup:
-        uniform = uniform_action(setup, key_uniform, config.num_envs)
-        action = jnp.where(state.step < config.learning_starts, uniform, action)
-    return action, noise
+        action = jnp.where(state.step < config.learning_starts,
+                           uniform_action(setup, uniform[1]), action)
+    return action, noise, fresh
 
 
 #: Store the transitions in D (the ring buffer of :mod:`jaxrl.deep.replay`).
 store = replay.store
-#: Sample a minibatch uniformly from D.
-sample = replay.sample
-
-
-#: ``exp(log α)`` is taken on a row of this many values, ``log α`` first (see :func:`_exp`).
-_ROW = np.array([0.0] + [-1.0] * 15, np.float32)  # numpy: no JAX backend at import
-
-
-def _exp(log_alpha: jax.Array) -> jax.Array:
-    """``exp(log α)``, taken as the first of ``exp`` of a row of 16 values. A seed's
-    scalar is a ``[seeds]`` array under ``vmap``, and XLA's CPU ``exp`` of it gave a
-    seed's α one bit apart in batches of 2 and 3 seeds (vectorised code handles an
-    array's tail apart). A row of 16 per seed gives α the same bits whatever the batch;
-    its values differ so that XLA does not fold it back to one ``exp`` (a row of copies,
-    it did). The actor's own ``exp`` and ``log`` still round apart between batch sizes,
-    so a seed's run is bit-identical only in batches of the same size
-    (:mod:`jaxrl.driver.loop`, ``tests/test_sac.py``)."""
-    return jnp.exp(log_alpha[..., None] + _ROW)[..., 0]
+#: Sample a minibatch uniformly from D, one item per random word.
+sample = replay.sample_from_bits
 
 
 def alpha_of(state: SACState) -> jax.Array:
     """The temperature ``α = exp(log α)``."""
-    return _exp(state.log_alpha)
+    return exp_alpha(state.log_alpha)
 
 
 def critic_target(setup: SACSetup, config: SACConfig, state: SACState, batch: Transition,
-                  key) -> jax.Array:
+                  uniform) -> jax.Array:
     """``y = r + γ (1 - terminated) V̄(s')`` (:func:`jaxrl.targets.soft_q_target`), the soft
     value of the next observation from the target critics and the current policy
     (:func:`jaxrl.targets.soft_value`: one sampled ``a'``, or exact over the actions)."""
     action, log_prob, probs = action_distribution(setup, config, state.actor_params,
-                                                  batch.next_obs, key)
+                                                  batch.next_obs, uniform)
     q_next = q_values(setup, state.critic_target, batch.next_obs,
                       None if setup.discrete else action)
     value_next = soft_value(q_next, log_prob, alpha_of(state), probs)
@@ -255,9 +236,10 @@ def critic_loss(setup: SACSetup, critic_params, batch: Transition, y) -> jax.Arr
 
 
 def update_critics(setup: SACSetup, config: SACConfig, state: SACState, batch: Transition,
-                   key):
-    """One gradient step on θ towards :func:`critic_target`: ``(params, opt, loss)``."""
-    y = critic_target(setup, config, state, batch, key)
+                   uniform):
+    """One gradient step on θ towards :func:`critic_target` (``a'`` from the uniform
+    draws ``uniform``, :func:`action_distribution`): ``(params, opt, loss)``."""
+    y = critic_target(setup, config, state, batch, uniform)
     loss, grads = jax.value_and_grad(critic_loss, argnums=1)(setup, state.critic_params,
                                                               batch, y)
     updates, opt = optimizer(setup, config).update(grads, state.critic_opt,
@@ -266,21 +248,21 @@ def update_critics(setup: SACSetup, config: SACConfig, state: SACState, batch: T
 
 
 def actor_loss(setup: SACSetup, config: SACConfig, actor_params, critic_params, alpha, obs,
-               key):
+               uniform):
     """``J_π = mean_s E_{a~π}[α log π(a|s) - min_i Q_i(s, a)]`` (:func:`jaxrl.targets.
     sac_actor_loss`), with ``(log π, π)`` as aux for the temperature's step."""
-    action, log_prob, probs = action_distribution(setup, config, actor_params, obs, key)
+    action, log_prob, probs = action_distribution(setup, config, actor_params, obs, uniform)
     q = q_values(setup, critic_params, obs, None if setup.discrete else action)
     return sac_actor_loss(q, log_prob, alpha, probs), (log_prob, probs)
 
 
 def update_actor(setup: SACSetup, config: SACConfig, state: SACState, batch: Transition,
-                 key):
+                 uniform):
     """One gradient step on φ (the reparameterised or exact gradient of ``J_π``, the
     critics as they are after their step): ``(params, opt, loss, (log π, π))``."""
     (loss, policy), grads = jax.value_and_grad(actor_loss, argnums=2, has_aux=True)(
         setup, config, state.actor_params, state.critic_params, alpha_of(state), batch.obs,
-        key)
+        uniform)
     updates, opt = optimizer(setup, config).update(grads, state.actor_opt, state.actor_params)
     return optax.apply_updates(state.actor_params, updates), opt, loss, policy
 
@@ -293,7 +275,7 @@ def update_temperature(setup: SACSetup, config: SACConfig, state: SACState, log_
         return state.log_alpha, state.alpha_opt
     size = setup.actor.action_dim
     goal = target_entropy(config, setup.discrete, size)
-    grad = jax.grad(lambda la: temperature_loss(_exp(la), log_prob, goal, probs))(
+    grad = jax.grad(lambda la: temperature_loss(exp_alpha(la), log_prob, goal, probs))(
         state.log_alpha)
     updates, opt = optimizer(setup, config).update(grad, state.alpha_opt, state.log_alpha)
     return optax.apply_updates(state.log_alpha, updates), opt
@@ -311,15 +293,19 @@ def entropy(log_prob: jax.Array, probs: jax.Array | None) -> jax.Array:
     return -jnp.mean(jnp.sum(probs * log_prob, axis=-1))
 
 
-def learn(setup: SACSetup, config: SACConfig, state: SACState, key) -> tuple[SACState, dict]:
+def learn(setup: SACSetup, config: SACConfig, state: SACState, words) -> tuple[SACState, dict]:
     """One gradient step of the algorithm box: sample; the critics; the actor; α; the
-    targets."""
-    key_sample, key_target, key_actor = jax.random.split(key, 3)
-    batch = sample(state.memory, key_sample, config.batch_size)
-    critic_params, critic_opt, c_loss = update_critics(setup, config, state, batch, key_target)
+    targets. ``words``: ``[batch_size, 1 + 2 · actor.action_dim]`` random words
+    (:func:`draw_words`), per minibatch row one for the sample and the uniform draws of
+    ``a'`` and ``ã``."""
+    width = setup.actor.action_dim
+    batch = sample(state.memory, words[:, 0])
+    uniform = policies.open_uniform(words[:, 1:])
+    critic_params, critic_opt, c_loss = update_critics(setup, config, state, batch,
+                                                       uniform[:, :width])
     state = state.replace(critic_params=critic_params, critic_opt=critic_opt)
     actor_params, actor_opt, a_loss, (log_prob, probs) = update_actor(setup, config, state,
-                                                                      batch, key_actor)
+                                                                      batch, uniform[:, width:])
     state = state.replace(actor_params=actor_params, actor_opt=actor_opt)
     log_alpha, alpha_opt = update_temperature(setup, config, state, log_prob, probs)
     state = state.replace(log_alpha=log_alpha, alpha_opt=alpha_opt)
@@ -328,24 +314,42 @@ def learn(setup: SACSetup, config: SACConfig, state: SACState, key) -> tuple[SAC
                    "entropy": entropy(log_prob, probs)}
 
 
+def draw_words(setup: SACSetup, config: SACConfig, key) -> tuple[jax.Array, jax.Array]:
+    """A step's random numbers as ``uint32`` words from one ``jax.random.bits`` call:
+    ``[3, num_envs, actor.action_dim]`` for :func:`select_action`, ``[updates_per_step,
+    batch_size, 1 + 2 · actor.action_dim]`` for :func:`learn` (made uniform by
+    :func:`jaxrl.deep.policies.open_uniform`, slots by
+    :func:`jaxrl.deep.replay.sample_from_bits`). On the CPU each ``jax.random`` call is a
+    threefry hash that XLA runs as a while loop of five rounds inside the step's loop.
+    Drawing once, where ``split``, ``randint``, ``normal`` and ``uniform`` made ten
+    calls, made one seed's step on rejax's Pendulum config 4-8 % faster (2-core CPU,
+    interleaved rounds in one process; ``benchmarks/sac.py`` times whole runs)."""
+    width = setup.actor.action_dim
+    acting = (3, config.num_envs, width)
+    learning = (config.updates_per_step, config.batch_size, 1 + 2 * width)
+    words = jax.random.bits(key, (math.prod(acting) + math.prod(learning),))
+    return (words[:math.prod(acting)].reshape(acting),
+            words[math.prod(acting):].reshape(learning))
+
+
 def train_step(setup: SACSetup, config: SACConfig, state: SACState):
     """One step of the ``num_envs`` environments (select, execute, store), then
     ``updates_per_step`` gradient steps (:func:`learn`) once ``learning_starts`` steps
     are stored. The metrics are sums (a chunk's means: divide by ``updates``)."""
-    key, key_act, key_env, key_fresh, key_learn = jax.random.split(state.key, 5)
-    actions, noise = select_action(setup, config, state, key_act)
+    key, key_env, key_draw = jax.random.split(state.key, 3)
+    acting, learning_words = draw_words(setup, config, key_draw)
+    actions, noise, fresh = select_action(setup, config, state, acting)
     env_state, transitions = setup.env.batch_step(key_env, state.env_state, actions,
                                                   setup.env_params)
-    fresh = jax.random.normal(key_fresh, noise.shape)  # a new episode: a new sequence
-    noise = jnp.where(transitions.done[:, None], fresh, noise)
+    noise = jnp.where(transitions.done[:, None], fresh, noise)  # a new episode's sequence
     state = state.replace(memory=store(state.memory, transitions), env_state=env_state,
                           noise=noise, step=state.step + config.num_envs, key=key)
 
     def learning(state):
         if config.updates_per_step == 1:
-            return learn(setup, config, state, key_learn)
-        keys = jax.random.split(key_learn, config.updates_per_step)
-        state, metrics = jax.lax.scan(lambda s, k: learn(setup, config, s, k), state, keys)
+            return learn(setup, config, state, learning_words[0])
+        state, metrics = jax.lax.scan(lambda s, w: learn(setup, config, s, w), state,
+                                      learning_words)
         return state, jax.tree.map(lambda m: jnp.sum(m, 0), metrics)
 
     def waiting(state):
@@ -383,7 +387,8 @@ def run(config: SACConfig, keys: jax.Array, **kwargs) -> driver.RunResult:
 
 __all__ = [
     "ALGORITHM", "SACConfig", "SACSetup", "SACState", "SoftActor", "action_distribution",
-    "actor_loss", "alpha_of", "check_values", "critic_loss", "critic_target", "entropy",
+    "actor_loss", "alpha_of", "check_values", "critic_loss", "critic_target", "draw_words",
+    "entropy",
     "greedy_action", "init", "learn", "make", "max_entropy", "policy_head", "q_values",
     "run", "sample", "select_action", "store", "target_entropy", "train", "train_step",
     "update_actor", "update_critics", "update_targets", "update_temperature",
