@@ -206,8 +206,8 @@ def open_uniform(bits: jax.Array) -> jax.Array:
     use: one ``jax.random.bits`` call can serve every draw of a step, integers
     (:func:`jaxrl.deep.replay.sample_from_bits`) and floats alike, and on the CPU each
     call is a threefry hash that XLA runs as a while loop of five rounds inside the
-    step's own loop (see :mod:`jaxrl.deep.sac`, whose step draws twice instead of ten
-    times)."""
+    step's own loop (see :func:`jaxrl.deep.sac.draw_words`: SAC's step draws once where it
+    drew ten times)."""
     return ((bits >> 9).astype(jnp.float32) + 0.5) * (2.0 ** -23)
 
 
