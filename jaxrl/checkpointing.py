@@ -161,21 +161,33 @@ def _quiet() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _closed_loop(error: BaseException | None) -> bool:
+    return isinstance(error, RuntimeError) and str(error) == "Event loop is closed"
+
+
 def _drop_closed_loop_errors() -> None:
     """After a failed restore, TensorStore's reads still running call back into the
     event loop orbax has closed, each a ``RuntimeError('Event loop is closed')`` printed
-    with its traceback as an unraisable exception: drop those (only those), from now on."""
+    with its traceback, as an unraisable exception or (from TensorStore's thread, seen
+    once in a loaded test run) through ``sys.excepthook``: drop those (only those), from
+    now on."""
     previous = sys.unraisablehook
     if getattr(previous, "jaxrl_closed_loop", False):
         return
 
     def hook(unraisable: Any) -> None:
-        error = unraisable.exc_value
-        if not (isinstance(error, RuntimeError) and str(error) == "Event loop is closed"):
+        if not _closed_loop(unraisable.exc_value):
             previous(unraisable)
 
     hook.jaxrl_closed_loop = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
+    previous_except = sys.excepthook
+
+    def except_hook(kind: Any, error: BaseException, traceback: Any) -> None:
+        if not _closed_loop(error):
+            previous_except(kind, error, traceback)
+
+    sys.excepthook = except_hook
 
 
 class _UnretrievedReadErrors(logging.Filter):

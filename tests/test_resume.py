@@ -246,3 +246,26 @@ def test_unretrieved_tensorstore_reads_are_not_logged(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "Task exception was never retrieved\nfuture: <Task finished exception="
         "ValueError('something else')>"]
+
+
+def test_closed_event_loop_errors_are_dropped_and_nothing_else(monkeypatch, capsys):
+    """After a failed restore, TensorStore's late callbacks into orbax's closed event
+    loop print ``RuntimeError('Event loop is closed')``, as unraisable exceptions or
+    through ``sys.excepthook``: both hooks drop those and pass every other error on."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    checkpointing._drop_closed_loop_errors()
+
+    class RaisesWhenCollected:
+        def __init__(self, error: Exception):
+            self.error = error
+
+        def __del__(self):
+            raise self.error
+
+    for error in (RuntimeError("Event loop is closed"), ValueError("another error")):
+        sys.excepthook(type(error), error, None)
+        RaisesWhenCollected(error)  # collected at once: an unraisable exception
+    err = capsys.readouterr().err
+    assert "Event loop is closed" not in err
+    assert err.count("ValueError: another error") == 2
