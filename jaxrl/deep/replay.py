@@ -90,7 +90,7 @@ def sample(memory: ReplayMemory, key: jax.Array, batch_size: int) -> Any:
     item (an empty memory returns its zero slots).
     """
     slots = jax.random.randint(key, (batch_size,), 0, jnp.maximum(memory.size, 1))
-    return jax.tree.map(lambda buf: buf[slots], memory.data)
+    return _gather(memory, slots)
 
 
 def sample_from_bits(memory: ReplayMemory, bits: jax.Array) -> Any:
@@ -100,4 +100,9 @@ def sample_from_bits(memory: ReplayMemory, bits: jax.Array) -> Any:
     exact at the price of two more threefry hashes. For a learner that draws all of a
     step's random numbers at once (:mod:`jaxrl.deep.sac`)."""
     slots = bits % jnp.maximum(memory.size, 1).astype(jnp.uint32)
+    return _gather(memory, slots)
+
+
+def _gather(memory: ReplayMemory, slots: jax.Array) -> Any:
+    """The items at ``slots`` (a batch on the leading axis)."""
     return jax.tree.map(lambda buf: buf[slots], memory.data)
